@@ -1,0 +1,27 @@
+// swift-tools-version:6.0
+// MergeGuard: serve untrusted fine-tunes merged with trusted donors, int8 on the CPU.
+import PackageDescription
+
+// Hot numeric code is only readable in Swift when bounds checks are off in release builds;
+// debug builds keep them so tests catch indexing mistakes.
+let fastMath: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+
+let package = Package(
+    name: "MergeGuard",
+    products: [
+        .executable(name: "mergeguard", targets: ["mergeguard"]),
+        .library(name: "Quant", targets: ["Quant"]),
+        .library(name: "Inference", targets: ["Inference"]),
+    ],
+    targets: [
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CJemalloc", path: "Sources/CJemalloc", pkgConfig: "jemalloc",
+                       providers: [.apt(["libjemalloc-dev"])]),
+        .target(name: "Quant", dependencies: ["COpenBLAS"], swiftSettings: fastMath),
+        .target(name: "Inference", dependencies: ["Quant"], swiftSettings: fastMath),
+        .executableTarget(name: "mergeguard", dependencies: ["Inference", "CJemalloc"], swiftSettings: fastMath),
+        .testTarget(name: "QuantTests", dependencies: ["Quant"], path: "Tests/QuantTests"),
+        .testTarget(name: "InferenceTests", dependencies: ["Inference", "Quant"], path: "Tests/InferenceTests"),
+    ]
+)

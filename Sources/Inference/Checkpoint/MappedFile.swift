@@ -1,0 +1,49 @@
+// A read-only memory map of a whole file; checkpoint readers hand out views into it without copying.
+import Foundation
+
+public enum MappedFileError: Error, CustomStringConvertible, Equatable {
+    case cannotOpen(file: String, reason: String)
+    case isDirectory(file: String)
+
+    public var description: String {
+        switch self {
+        case .cannotOpen(let f, let r): return "cannot open \(f): \(r)"
+        case .isDirectory(let f): return "\(f) is a directory, expected a file"
+        }
+    }
+}
+
+/// The mapping lives as long as this object; views must not outlive it.
+public final class MappedFile: @unchecked Sendable {
+    // @unchecked Sendable: the mapping is PROT_READ and never remapped, so concurrent reads are safe.
+    public let path: String
+    public let bytes: UnsafeRawBufferPointer
+
+    public init(path: String) throws(MappedFileError) {
+        self.path = path
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
+            throw .isDirectory(file: path)
+        }
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw .cannotOpen(file: path, reason: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw .cannotOpen(file: path, reason: String(cString: strerror(errno))) }
+        let size = Int(info.st_size)
+        if size == 0 {
+            bytes = UnsafeRawBufferPointer(start: nil, count: 0)
+            return
+        }
+        guard let address = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), address != MAP_FAILED else {
+            throw .cannotOpen(file: path, reason: "mmap failed: " + String(cString: strerror(errno)))
+        }
+        bytes = UnsafeRawBufferPointer(start: address, count: size)
+    }
+
+    deinit {
+        if let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
+    }
+
+    public var count: Int { bytes.count }
+}

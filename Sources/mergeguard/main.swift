@@ -1,0 +1,3 @@
+// The mergeguard command-line tool.
+import Inference
+print("mergeguard \(InferenceVersion.string)")
