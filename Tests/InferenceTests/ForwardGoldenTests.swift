@@ -1,0 +1,67 @@
+// The f32 forward pass against transformers (fp32, same dequantized weights): last-position logits and 64 greedy tokens.
+// Fixtures: scripts/goldens/make_forward_goldens.py.
+import Foundation
+import Testing
+@testable import Inference
+
+/// transformers and we sum in different orders over 30 layers; 1e-3 is the budget for logit agreement.
+let logitTolerance: Float = 1e-3
+
+struct ForwardGoldenCase: Decodable {
+    let prompt: String
+    let prompt_ids: [Int32]
+    let logits_file: String
+    let argmax: Int
+    let greedy_ids: [Int32]
+    let greedy_text: String
+}
+
+struct ForwardGoldens: Decodable {
+    let cases: [ForwardGoldenCase]
+    static func load() throws -> ForwardGoldens {
+        try JSONDecoder().decode(ForwardGoldens.self, from: Fixtures.data("forward/cases.json"))
+    }
+    static func logits(_ file: String) throws -> [Float] {
+        let data = try Fixtures.data("forward/\(file)")
+        return data.withUnsafeBytes { raw in (0..<(data.count / 4)).map { raw.loadUnaligned(fromByteOffset: $0 * 4, as: Float.self) } }
+    }
+}
+
+@Suite(.serialized) struct ForwardGoldenTests {
+    @Test(arguments: 0..<5)
+    func lastPositionLogitsMatchTransformers(index: Int) throws {
+        let model = try SmolLM2.model()
+        let golden = try ForwardGoldens.load().cases[index]
+        let expected = try ForwardGoldens.logits(golden.logits_file)
+        let cache = model.makeCache(capacity: 256)
+        let state = model.makeState(maxBatch: 64, maxPositions: 256)
+        let logits = try model.forward(tokens: golden.prompt_ids, cache: cache, state: state)
+        #expect(logits.count == expected.count)
+        var maxDiff: Float = 0
+        var argmax = 0
+        for i in 0..<logits.count {
+            maxDiff = max(maxDiff, abs(logits[i] - expected[i]))
+            if logits[i] > logits[argmax] { argmax = i }
+        }
+        #expect(maxDiff <= logitTolerance, "prompt \(index): max |logit diff| \(maxDiff)")
+        #expect(argmax == golden.argmax)
+    }
+
+    @Test(arguments: 0..<5)
+    func greedyContinuationMatchesTransformers(index: Int) throws {
+        let model = try SmolLM2.model()
+        let golden = try ForwardGoldens.load().cases[index]
+        let cache = model.makeCache(capacity: 256)
+        let state = model.makeState(maxBatch: 64, maxPositions: 256)
+        var logits = try model.forward(tokens: golden.prompt_ids, cache: cache, state: state)
+        var generated: [Int32] = []
+        for _ in 0..<golden.greedy_ids.count {
+            var best = 0
+            for i in 1..<logits.count where logits[i] > logits[best] { best = i }
+            generated.append(Int32(best))
+            logits = try model.forward(tokens: [Int32(best)], cache: cache, state: state)
+        }
+        let firstDifference = zip(generated, golden.greedy_ids).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+        #expect(generated == golden.greedy_ids, "prompt \(index): first divergence at token \(firstDifference ?? -1)")
+    }
+}
