@@ -7,13 +7,26 @@ public enum ForwardError: Error, CustomStringConvertible, Equatable {
     case contextFull(needed: Int, capacity: Int)
     case tokenOutOfRange(token: Int32, vocabSize: Int)
     case emptyInput
+    case batchTooLarge(rows: Int, capacity: Int)
 
     public var description: String {
         switch self {
         case .contextFull(let n, let c): return "the sequence needs \(n) positions but its KV cache holds \(c)"
         case .tokenOutOfRange(let t, let v): return "token id \(t) is outside the vocabulary (0..<\(v))"
         case .emptyInput: return "no tokens to run"
+        case .batchTooLarge(let r, let c): return "a batch of \(r) rows does not fit the run state's \(c)"
         }
+    }
+}
+
+/// Some tokens of one sequence, to run at the next positions of its cache.
+public struct SequenceRun {
+    public let tokens: ArraySlice<Int32>
+    public let cache: KVCache
+
+    public init(tokens: ArraySlice<Int32>, cache: KVCache) {
+        self.tokens = tokens
+        self.cache = cache
     }
 }
 
@@ -42,15 +55,12 @@ public final class LlamaModel: Sendable {
     public func forward(tokens: [Int32], cache: KVCache, state: RunState, allLogits: Bool = false) throws(ForwardError)
         -> UnsafeMutableBufferPointer<Float> {
         guard !tokens.isEmpty else { throw .emptyInput }
-        guard cache.count + tokens.count <= min(cache.capacity, state.maxPositions) else {
-            throw .contextFull(needed: cache.count + tokens.count, capacity: min(cache.capacity, state.maxPositions))
-        }
-        for t in tokens where t < 0 || Int(t) >= config.vocabSize { throw .tokenOutOfRange(token: t, vocabSize: config.vocabSize) }
+        try check(tokens, cache: cache, state: state)
         var start = 0
         var rows = 0
         while start < tokens.count {
             rows = min(state.maxBatch, tokens.count - start)
-            tokens[start..<(start + rows)].withUnsafeBufferPointer { forwardChunk($0, cache: cache, state: state) }
+            run([SequenceRun(tokens: tokens[start..<(start + rows)], cache: cache)], state: state)
             start += rows
         }
         let c = config
@@ -62,18 +72,52 @@ public final class LlamaModel: Sendable {
         return UnsafeMutableBufferPointer(start: state.logits.pointer, count: c.vocabSize)
     }
 
-    /// One chunk of at most `maxBatch` tokens; leaves the final-normed hidden states in `state.x`.
-    private func forwardChunk(_ tokens: UnsafeBufferPointer<Int32>, cache: KVCache, state s: RunState) {
-        let c = config
-        let n = tokens.count
-        let dim = c.hiddenSize
-        let start = cache.count
-
-        // x = embed(tokens)
-        for (row, token) in tokens.enumerated() {
-            (s.x.pointer + row * dim).update(from: weights.tokenEmbedding.pointer + Int(token) * dim, count: dim)
+    /// Advances several sequences in one pass: each run's tokens go at the next positions of its own cache, while the
+    /// weight matrices are read once for all rows (continuous batching). Returns one row of logits per run, for its
+    /// last token, in run order. The runs' tokens together must fit the state's batch.
+    public func forward(runs: [SequenceRun], state: RunState) throws(ForwardError) -> UnsafeMutableBufferPointer<Float> {
+        let rows = runs.reduce(0) { $0 + $1.tokens.count }
+        guard rows > 0, runs.allSatisfy({ !$0.tokens.isEmpty }) else { throw .emptyInput }
+        guard rows <= state.maxBatch else { throw .batchTooLarge(rows: rows, capacity: state.maxBatch) }
+        for r in runs { try check(r.tokens, cache: r.cache, state: state) }
+        run(runs, state: state)
+        // Gather each run's last row, then one head product for all of them.
+        let dim = config.hiddenSize
+        var row = 0
+        for (i, r) in runs.enumerated() {
+            row += r.tokens.count
+            (state.xb.pointer + i * dim).update(from: state.x.pointer + (row - 1) * dim, count: dim)
         }
-        rope.tables(positions: start..<(start + n), cos: s.cos.pointer, sin: s.sin.pointer)
+        weights.output.forward(state.xb.pointer, rows: runs.count, into: state.logits.pointer)
+        return UnsafeMutableBufferPointer(start: state.logits.pointer, count: runs.count * config.vocabSize)
+    }
+
+    private func check<C: Collection<Int32>>(_ tokens: C, cache: KVCache, state: RunState) throws(ForwardError) {
+        guard cache.count + tokens.count <= min(cache.capacity, state.maxPositions) else {
+            throw .contextFull(needed: cache.count + tokens.count, capacity: min(cache.capacity, state.maxPositions))
+        }
+        for t in tokens where t < 0 || Int(t) >= config.vocabSize { throw .tokenOutOfRange(token: t, vocabSize: config.vocabSize) }
+    }
+
+    /// The decoder blocks over the rows of every run; leaves the final-normed hidden states in `state.x`.
+    private func run(_ runs: [SequenceRun], state s: RunState) {
+        let c = config
+        let dim = c.hiddenSize
+        let half = c.headDim / 2
+        let n = runs.reduce(0) { $0 + $1.tokens.count }
+        // Where each run's rows start, and the position of its first token.
+        var firstRow: [Int] = []
+        var row = 0
+        for r in runs {
+            firstRow.append(row)
+            rope.tables(positions: r.cache.count..<(r.cache.count + r.tokens.count),
+                        cos: s.cos.pointer + row * half, sin: s.sin.pointer + row * half)
+            // x = embed(tokens)
+            for token in r.tokens {
+                (s.x.pointer + row * dim).update(from: weights.tokenEmbedding.pointer + Int(token) * dim, count: dim)
+                row += 1
+            }
+        }
 
         for (l, layer) in weights.layers.enumerated() {
             // Attention sub-block: h = x + o(attention(n1(x)))
@@ -86,9 +130,12 @@ public final class LlamaModel: Sendable {
             layer.value.forward(s.xb.pointer, rows: n, into: s.v.pointer)
             rope.apply(s.q.pointer, rows: n, heads: c.headCount, cos: s.cos.pointer, sin: s.sin.pointer)
             rope.apply(s.k.pointer, rows: n, heads: c.kvHeadCount, cos: s.cos.pointer, sin: s.sin.pointer)
-            (cache.keys[l].pointer + start * c.kvDim).update(from: s.k.pointer, count: n * c.kvDim)
-            (cache.values[l].pointer + start * c.kvDim).update(from: s.v.pointer, count: n * c.kvDim)
-            attention(layer: l, rows: n, start: start, cache: cache, state: s)
+            for (i, r) in runs.enumerated() {
+                let first = firstRow[i], count = r.tokens.count, start = r.cache.count
+                (r.cache.keys[l].pointer + start * c.kvDim).update(from: s.k.pointer + first * c.kvDim, count: count * c.kvDim)
+                (r.cache.values[l].pointer + start * c.kvDim).update(from: s.v.pointer + first * c.kvDim, count: count * c.kvDim)
+                attention(layer: l, firstRow: first, rows: count, start: start, cache: r.cache, state: s)
+            }
             layer.attentionOutput.forward(s.attention.pointer, rows: n, into: s.projected.pointer)
             F32.add(s.projected.pointer, into: s.x.pointer, count: n * dim)
 
@@ -103,7 +150,7 @@ public final class LlamaModel: Sendable {
             layer.down.forward(s.gate.pointer, rows: n, into: s.projected.pointer)
             F32.add(s.projected.pointer, into: s.x.pointer, count: n * dim)
         }
-        cache.count = start + n
+        for r in runs { r.cache.count += r.tokens.count }
 
         for r in 0..<n {
             F32.rmsNorm(s.x.pointer + r * dim, weight: weights.outputNorm.pointer, count: dim, eps: c.rmsNormEps,
@@ -113,7 +160,7 @@ public final class LlamaModel: Sendable {
 
     /// Causal grouped-query attention of the chunk's queries over every cached position, one head at a time:
     /// scores = q·Kᵀ/√d (future masked), softmax, out = scores·V — strided products, no copies of the cache.
-    private func attention(layer l: Int, rows n: Int, start: Int, cache: KVCache, state s: RunState) {
+    private func attention(layer l: Int, firstRow: Int, rows n: Int, start: Int, cache: KVCache, state s: RunState) {
         let c = config
         let positions = start + n
         let group = c.headCount / c.kvHeadCount
@@ -121,7 +168,7 @@ public final class LlamaModel: Sendable {
         for h in 0..<c.headCount {
             let kvHead = h / group
             F32.gemm(m: n, n: positions, k: c.headDim, alpha: scale,
-                     a: s.q.pointer + h * c.headDim, lda: c.qDim,
+                     a: s.q.pointer + firstRow * c.qDim + h * c.headDim, lda: c.qDim,
                      b: cache.keys[l].pointer + kvHead * c.headDim, ldb: c.kvDim, transposeB: true,
                      c: s.scores.pointer, ldc: positions)
             for r in 0..<n {
@@ -133,7 +180,7 @@ public final class LlamaModel: Sendable {
             F32.gemm(m: n, n: c.headDim, k: positions,
                      a: s.scores.pointer, lda: positions,
                      b: cache.values[l].pointer + kvHead * c.headDim, ldb: c.kvDim, transposeB: false,
-                     c: s.attention.pointer + h * c.headDim, ldc: c.qDim)
+                     c: s.attention.pointer + firstRow * c.qDim + h * c.headDim, ldc: c.qDim)
         }
     }
 }
