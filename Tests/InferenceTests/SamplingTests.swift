@@ -74,6 +74,20 @@ let shuffledLogits: [Float] = [0.2, 0.1, 0.05, 0.5, 0.15].map { Float(log($0)) }
         }
     }
 
+    @Test func tinyTemperatureStillPicksTheBestToken() throws {
+        // 5 / 1e-38 overflows f32; scaling distances from the best keeps the best at 0 and the rest at -inf.
+        for seed: UInt64 in 0..<20 {
+            #expect(try sample([1, 5, 4.9, -3], plainSampling(temperature: 1e-38, seed: seed)).id == 1)
+        }
+    }
+
+    @Test func brokenLogitRowsStillSample() throws {
+        #expect(try sample([0, .infinity, 2], plainSampling()).id == 1)
+        #expect(try sample([.nan, 1, .nan], plainSampling()).id == 1)
+        let all = try sample([-.infinity, -.infinity], plainSampling())
+        #expect(all.id == 0 || all.id == 1)
+    }
+
     @Test func topKKeepsTheKBestSortedWithTiesToLowerIDs() {
         let kept = survivors(of: [1, 4, 2, 4, 3, 0]) { TopKStage(k: 3).apply(to: &$0, history: TokenHistory()) }
         #expect(kept == [1, 3, 4])

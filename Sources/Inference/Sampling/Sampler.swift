@@ -6,6 +6,11 @@ import Quant
 /// One sampler per generated sequence: it owns the random state and scratch sized to the vocabulary, allocated
 /// once, so a step allocates nothing unless logprobs are requested (the returned array).
 ///
+/// Reproducibility: a seed fixes every draw (xoshiro256**, exact 53-bit uniforms, a fixed order of summation), so
+/// the same seed, parameters and logits give the same tokens on every run. Across platforms the one loose end is
+/// libm's `expf`, which may differ in the last bit; that moves a choice only when a draw lands within that bit of
+/// a boundary between two tokens.
+///
 /// Logprobs are the log-softmax of the model's raw logits, before penalties, temperature and truncation. That is
 /// what llama.cpp's server reports by default (`post_sampling_probs: false`) and what OpenAI documents as the
 /// token's log probability: a property of the model's prediction, not of the knobs, so a token the chain could

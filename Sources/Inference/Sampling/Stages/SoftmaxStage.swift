@@ -6,9 +6,11 @@ struct SoftmaxStage: SamplingStage {
         let c = candidates.storage
         var maxLogit = -Float.infinity
         for i in 0..<candidates.count where c[i].logit > maxLogit { maxLogit = c[i].logit }
-        guard maxLogit > -.infinity else {
-            // Every token is impossible (a broken model): give the first all the mass rather than NaNs.
-            for i in 0..<candidates.count { c[i].probability = i == 0 ? 1 : 0 }
+        guard maxLogit.isFinite else {
+            // A broken row (all -inf, or +inf somewhere) would give NaNs; share the mass among the best instead.
+            var best = 0
+            for i in 0..<candidates.count where c[i].logit == maxLogit { best += 1 }
+            for i in 0..<candidates.count { c[i].probability = c[i].logit == maxLogit ? 1 / Float(best) : 0 }
             candidates.hasProbabilities = true
             return
         }
