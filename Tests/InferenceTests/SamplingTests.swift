@@ -247,9 +247,14 @@ let shuffledLogits: [Float] = [0.2, 0.1, 0.05, 0.5, 0.15].map { Float(log($0)) }
     // MARK: Randomness
 
     @Test func xoshiroMatchesReferenceOutputs() {
-        // Reference values from a line-by-line Python port of splitmix64.c and xoshiro256starstar.c:
-        //   python3 -c "...xo(42, 3)" (see the commit adding this test). SplitMix64(0)'s first output
-        //   0xE220A8397B1DCDAF is the published test value; state word 0 of seed 0 must equal it.
+        // Reference values from a line-by-line Python port of Vigna's splitmix64.c and xoshiro256starstar.c
+        // (the port reproduces SplitMix64(0)'s published first output 0xE220A8397B1DCDAF):
+        //   M = 2**64 - 1; rotl = lambda x, k: ((x << k) | (x >> (64 - k))) & M
+        //   def sm(x): x = (x + 0x9E3779B97F4A7C15) & M; z = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & M
+        //              z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & M; return x, z ^ (z >> 31)
+        //   x, s = 42, [];  4 times: x, v = sm(x); s.append(v)
+        //   per output: r = rotl(s[1] * 5 & M, 7) * 9 & M; t = s[1] << 17 & M; s[2] ^= s[0]; s[3] ^= s[1]
+        //               s[1] ^= s[2]; s[0] ^= s[3]; s[2] ^= t; s[3] = rotl(s[3], 45)
         var g = Xoshiro256StarStar(seed: 42)
         #expect(g.next() == 0x1578_0B2E_0C2E_C716)
         #expect(g.next() == 0x6104_D986_6D11_3A7E)
@@ -385,6 +390,12 @@ let shuffledLogits: [Float] = [0.2, 0.1, 0.05, 0.5, 0.15].map { Float(log($0)) }
     @Test func defaultsAndBoundaryValuesAreValid() throws {
         var p = SamplingParameters()
         try p.validate()
+        // llama.cpp server's defaults; OpenAI's are a preset.
+        #expect(p.temperature == 0.8 && p.topK == 40 && p.topP == 0.95 && p.minP == 0.05 && p.penaltyLastN == 64)
+        #expect(p.repetitionPenalty == 1 && p.presencePenalty == 0 && p.frequencyPenalty == 0 && p.seed == nil)
+        let openAI = SamplingParameters.openAIDefaults
+        #expect(openAI.temperature == 1 && openAI.topP == 1 && openAI.topK == 0 && openAI.minP == 0)
+        try openAI.validate()
         p.temperature = 0; p.topP = 1; p.minP = 1; p.presencePenalty = -2; p.frequencyPenalty = 2
         p.penaltyLastN = -1; p.maxTokens = 1; p.logprobs = true; p.topLogprobs = 20
         try p.validate()

@@ -59,6 +59,16 @@ public struct SamplingParameters: Sendable, Equatable {
         return p
     }
 
+    /// OpenAI's defaults: temperature 1 and top_p 1, with llama.cpp's extra truncations (top_k, min_p) off.
+    public static var openAIDefaults: SamplingParameters {
+        var p = SamplingParameters()
+        p.temperature = 1
+        p.topK = 0
+        p.topP = 1
+        p.minP = 0
+        return p
+    }
+
     /// Checks every knob against its allowed range; the error names the request field.
     public func validate() throws(SamplingError) {
         func require(_ ok: Bool, _ field: Field, _ value: String, _ requirement: String) throws(SamplingError) {
