@@ -28,6 +28,12 @@ import Quant
         #expect(try file.stringArray("tokenizer.ggml.tokens").count == 49152)
         #expect(try file.stringArray("tokenizer.ggml.merges").count == 48900)
         #expect(try file.intArray("tokenizer.ggml.token_type").count == 49152)
+        #expect(try file.string("tokenizer.ggml.model") == "gpt2")
+        #expect(try file.string("tokenizer.ggml.pre") == "smollm")
+        #expect(try file.int("tokenizer.ggml.bos_token_id") == 1)
+        #expect(try file.int("tokenizer.ggml.eos_token_id") == 2)
+        #expect(try file.int("tokenizer.ggml.padding_token_id") == 2)
+        #expect(file.metadata["tokenizer.ggml.add_bos_token"]?.boolValue == false)
     }
 
     @Test func tensorDirectory() throws {
