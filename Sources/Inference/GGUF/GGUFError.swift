@@ -5,6 +5,7 @@ public enum GGUFError: Error, CustomStringConvertible, Equatable {
     case unsupportedVersion(file: String, version: UInt32)
     case truncated(file: String, offset: Int, reading: String)
     case unknownValueType(file: String, key: String, type: UInt32)
+    case arrayTooDeep(file: String, key: String, depth: Int)
     case duplicateKey(file: String, key: String)
     case duplicateTensor(file: String, tensor: String)
     case tooManyDimensions(file: String, tensor: String, dimensions: UInt32)
@@ -28,6 +29,8 @@ public enum GGUFError: Error, CustomStringConvertible, Equatable {
             return "\(f): file ends at byte \(o) while reading \(what); the file is truncated or corrupt"
         case .unknownValueType(let f, let k, let t):
             return "\(f): metadata key \"\(k)\" has unknown value type \(t)"
+        case .arrayTooDeep(let f, let k, let d):
+            return "\(f): metadata key \"\(k)\" nests arrays \(d) deep (at most \(GGUFByteReader.maxArrayNesting) allowed); the file is corrupt"
         case .duplicateKey(let f, let k):
             return "\(f): metadata key \"\(k)\" appears twice"
         case .duplicateTensor(let f, let t):

@@ -45,8 +45,8 @@ public final class GGUFFile: Sendable {
 
         var metadata: [String: GGUFValue] = [:]
         var keys: [String] = []
-        for _ in 0..<keyCount {
-            let key = try reader.string(reading: "a metadata key")
+        for i in 0..<keyCount {
+            let key = try reader.string(reading: "metadata key \(i + 1) of \(keyCount)")
             let type = try reader.read(UInt32.self, reading: "the type of \"\(key)\"")
             let value = try reader.value(type: type, key: key)
             guard metadata.updateValue(value, forKey: key) == nil else { throw .duplicateKey(file: path, key: key) }
@@ -57,17 +57,18 @@ public final class GGUFFile: Sendable {
 
         var alignment = 32
         if let a = metadata["general.alignment"] {
-            guard case .uint32(let v) = a, v > 0, v & (v - 1) == 0 else {
-                throw .badAlignment(file: path, alignment: UInt32(truncatingIfNeeded: a.intValue ?? 0))
+            guard case .uint32(let v) = a else {
+                throw .wrongKeyType(file: path, key: "general.alignment", expected: "a u32", found: a.typeName)
             }
+            guard v > 0, v & (v - 1) == 0 else { throw .badAlignment(file: path, alignment: v) }
             alignment = Int(v)
         }
         self.alignment = alignment
 
         var infos: [GGUFTensorInfo] = []
         var index: [String: Int] = [:]
-        for _ in 0..<tensorCount {
-            let name = try reader.string(reading: "a tensor name")
+        for i in 0..<tensorCount {
+            let name = try reader.string(reading: "the name of tensor \(i + 1) of \(tensorCount)")
             let nDims = try reader.read(UInt32.self, reading: "the dimension count of \"\(name)\"")
             guard nDims <= 4 else { throw .tooManyDimensions(file: path, tensor: name, dimensions: nDims) }
             var dims: [UInt64] = []
@@ -84,9 +85,12 @@ public final class GGUFFile: Sendable {
                 guard !overflow else { throw .badShape(file: path, tensor: name, shape: dims, reason: "element count overflows") }
                 count = c
             }
-            guard let bytes = type.byteCount(elements: count), Int(dims.first ?? 1) % type.blockSize == 0 else {
+            guard Int(dims.first ?? 1) % type.blockSize == 0 else {
                 throw .badShape(file: path, tensor: name, shape: dims,
                                 reason: "rows of \(type) must be a multiple of \(type.blockSize) values")
+            }
+            guard let bytes = type.byteCount(elements: count) else {
+                throw .badShape(file: path, tensor: name, shape: dims, reason: "its \(type) data size overflows")
             }
             guard offset % UInt64(alignment) == 0 else {
                 throw .misalignedTensor(file: path, tensor: name, offset: offset, alignment: alignment)
@@ -103,8 +107,13 @@ public final class GGUFFile: Sendable {
 
         // Every tensor must lie inside the file and no two may share bytes.
         for t in infos {
-            let end = dataOffset + t.offset + t.byteCount
-            guard end <= file.count else { throw .tensorOutOfRange(file: path, tensor: t.name, end: end, fileSize: file.count) }
+            // Offsets and sizes come from the file, so their sum may overflow; that is out of range too.
+            let (start, overflowStart) = dataOffset.addingReportingOverflow(t.offset)
+            let (end, overflowEnd) = start.addingReportingOverflow(t.byteCount)
+            guard !overflowStart, !overflowEnd, end <= file.count else {
+                throw .tensorOutOfRange(file: path, tensor: t.name, end: overflowStart || overflowEnd ? Int.max : end,
+                                        fileSize: file.count)
+            }
         }
         let sorted = infos.sorted { $0.offset < $1.offset }
         for (a, b) in zip(sorted, sorted.dropFirst()) where a.offset + a.byteCount > b.offset {

@@ -24,6 +24,25 @@ public enum GGUFValue: Sendable, Equatable {
         }
     }
 
+    /// The value type id written before the value in a GGUF file (0 u8 … 12 f64).
+    public var typeID: UInt32 {
+        switch self {
+        case .uint8: 0
+        case .int8: 1
+        case .uint16: 2
+        case .int16: 3
+        case .uint32: 4
+        case .int32: 5
+        case .float32: 6
+        case .bool: 7
+        case .string: 8
+        case .array: 9
+        case .uint64: 10
+        case .int64: 11
+        case .float64: 12
+        }
+    }
+
     /// Any integer type as Int (GGUF writers differ in which width they use for the same key).
     public var intValue: Int? {
         switch self {
