@@ -116,8 +116,8 @@ public struct HFCheckpoint: Sendable {
     /// An integer or a list of integers; nil when absent or null.
     private static func tokenIDs(_ key: String, in object: [String: Any], file: String) throws -> [Int]? {
         guard let value = object[key], !(value is NSNull) else { return nil }
-        if let n = value as? Int { return [n] }
-        if let list = value as? [Int] { return list }
+        if !isJSONBoolean(value), let n = value as? Int { return [n] }
+        if let list = value as? [Any], !list.contains(where: isJSONBoolean), let ids = list as? [Int] { return ids }
         throw CheckpointError.invalidField(file: file, field: key, reason: "must be a token id or a list of token ids")
     }
 }
