@@ -236,6 +236,17 @@ import Testing
         }
     }
 
+    /// JSON parsers keep one of two equal keys; either way the file must be refused or read, never crash.
+    @Test func duplicateTensorNames() throws {
+        let header = "{" + entry("w", "F32", [1], 0, 4) + "," + entry("w", "F32", [1], 4, 8) + "}"
+        let path = try rawFile(header, data: Array(repeating: 0, count: 8))
+        let error = #expect(throws: SafetensorsError.self) { try SafetensorsFile(path: path) }
+        switch error {
+        case .duplicateTensor(path, "w"), .dataGap(path, "w", _, _), .trailingData(path, _, _), .invalidJSON(path, _): break
+        default: Issue.record("got \(String(describing: error))")
+        }
+    }
+
     @Test func headerThatIsNotAnObject() throws {
         let path = try rawFile("[1, 2, 3]")
         #expect(throws: SafetensorsError.headerNotObject(file: path)) { try SafetensorsFile(path: path) }

@@ -77,7 +77,7 @@ public enum SafetensorsError: Error, CustomStringConvertible, Equatable {
         case .tensorNotInShard(let i, let t, let s):
             return "\(i): tensor \"\(t)\" is mapped to shard \"\(s)\" but that shard does not contain it; the index and shards do not match"
         case .duplicateTensor(let f, let t):
-            return "\(f): tensor \"\(t)\" was added twice"
+            return "\(f): tensor \"\(t)\" appears twice"
         case .reservedName(let f, let t):
             return "\(f): \"\(t)\" is reserved for the header's metadata and cannot name a tensor"
         case .valueCountMismatch(let f, let t, let s, let n):

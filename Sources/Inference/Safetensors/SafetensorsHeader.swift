@@ -37,7 +37,9 @@ struct SafetensorsHeader {
         }
         metadata = decoded.metadata
         var infos: [SafetensorsTensorInfo] = []
+        var seen: Set<String> = []
         for entry in decoded.entries {
+            guard seen.insert(entry.name).inserted else { throw .duplicateTensor(file: file, tensor: entry.name) }
             guard let dtype = SafetensorsDType(rawValue: entry.dtype) else {
                 throw .unknownDType(file: file, tensor: entry.name, dtype: entry.dtype)
             }
