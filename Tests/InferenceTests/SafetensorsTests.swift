@@ -93,6 +93,63 @@ import Testing
         #expect(writer.serialized() == expected)
     }
 
+    /// Made by scripts/reference/make_safetensors_fixture.py with the reference library (torch dtypes).
+    static let referenceFile = Fixtures.url("safetensors/reference-dtypes.safetensors").path
+    static let referenceTensors: [String: (SafetensorsDType, [Int], [Float])] = [
+        "f64": (.f64, [2, 2], [Float(0.1 as Double), -2.5, Float(1e-30 as Double), 3]),
+        "f32": (.f32, [3], [0.1, -2.5, 1e-30]),
+        "f16": (.f16, [4], [0.5, -2.25, 65504, 5.9604645e-08]),
+        "bf16": (.bf16, [2, 2], [1, -2.5, 0.0078125, 256]),
+        "f8_e4m3": (.f8E4M3, [3], [1, -2, 448]),
+        "f8_e5m2": (.f8E5M2, [2], [0.75, -57344]),
+        "i64": (.i64, [2], [-100, 16_777_216]),
+        "i32": (.i32, [2, 1], [-7, 2_147_483_520]),
+        "i16": (.i16, [3], [32767, -32768, 3]),
+        "i8": (.i8, [3], [127, -128, 0]),
+        "u8": (.u8, [5], [255, 0, 1, 2, 3]),
+        "bool": (.bool, [3], [1, 0, 1]),
+        "scalar": (.f32, [], [42]),
+    ]
+
+    @Test func readsTheReferenceWritersFile() throws {
+        let file = try SafetensorsFile(path: Self.referenceFile)
+        #expect(file.metadata == ["format": "pt"])
+        #expect(Set(file.tensorNames) == Set(Self.referenceTensors.keys))
+        for (name, (dtype, shape, values)) in Self.referenceTensors {
+            #expect(file.tensorInfo(name)?.dtype == dtype, "\(name)")
+            #expect(file.shape(of: name) == shape, "\(name)")
+            #expect(try file.readFloats(name).map(\.bitPattern) == values.map(\.bitPattern), "\(name)")
+        }
+    }
+
+    /// Same tensors and metadata in, same bytes out: header text, tensor order, offsets and padding.
+    @Test func writerReproducesTheReferenceFileByteForByte() throws {
+        let reference = try SafetensorsFile(path: Self.referenceFile)
+        var writer = SafetensorsWriter(path: "unused", metadata: ["format": "pt"])
+        for name in reference.tensorNames.sorted() {
+            let (info, bytes) = try reference.rawData(name)
+            try writer.add(name, shape: info.shape, dtype: info.dtype, rawBytes: Array(bytes))
+            // Encoding from floats must give the reference's bytes too.
+            if let (dtype, shape, values) = Self.referenceTensors[name], dtype != .f64 {
+                var one = SafetensorsWriter(path: "unused")
+                try one.add(name, shape: shape, values: values, as: dtype)
+                #expect(one.serialized().suffix(bytes.count).elementsEqual(bytes), "\(name)")
+            }
+        }
+        let expected = try Data(contentsOf: URL(fileURLWithPath: Self.referenceFile))
+        #expect(writer.serialized() == Array(expected))
+    }
+
+    @Test func writeLeavesNoPartialFileBehind() throws {
+        let path = dir.appendingPathComponent("clean.safetensors").path
+        var writer = SafetensorsWriter(path: path)
+        try writer.add("x", shape: [2], values: [1, 2])
+        try writer.write()
+        try writer.write()  // overwriting an existing file is fine
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["clean.safetensors"])
+        #expect(try SafetensorsFile(path: path).readFloats("x") == [1, 2])
+    }
+
     @Test func writerOrdersByElementSizeThenName() throws {
         let path = dir.appendingPathComponent("order.safetensors").path
         var writer = SafetensorsWriter(path: path)

@@ -18,6 +18,27 @@ public enum SafetensorsDType: String, Sendable, CaseIterable {
         }
     }
 
+    /// The reference's dtype order (increasing alignment); its writer lays tensors out by descending rank, then name.
+    var layoutRank: Int {
+        switch self {
+        case .bool: 0
+        case .u8: 1
+        case .i8: 2
+        case .f8E5M2: 3
+        case .f8E4M3: 4
+        case .i16: 5
+        case .u16: 6
+        case .f16: 7
+        case .bf16: 8
+        case .i32: 9
+        case .u32: 10
+        case .f32: 11
+        case .f64: 12
+        case .i64: 13
+        case .u64: 14
+        }
+    }
+
     public var isFloatingPoint: Bool {
         switch self {
         case .f64, .f32, .f16, .bf16, .f8E4M3, .f8E5M2: true

@@ -2,8 +2,8 @@
 import Foundation
 import Quant
 
-/// Collects tensors (encoded as they are added) and writes them in one go. Layout follows the reference:
-/// tensors sorted by descending element size then name, packed from offset 0, the JSON header padded with
+/// Collects tensors (encoded as they are added) and writes them in one go. Layout follows the reference, byte for byte:
+/// tensors sorted by descending dtype alignment rank then name, packed from offset 0, the JSON header padded with
 /// spaces to a multiple of 8 bytes so every tensor stays aligned to its element size.
 public struct SafetensorsWriter: Sendable {
     public let path: String
@@ -89,27 +89,32 @@ public struct SafetensorsWriter: Sendable {
         return out
     }
 
+    /// Writes to a temporary file beside `path` and renames it into place, so a failed or interrupted export
+    /// never leaves a truncated file that looks like a model.
     public func write() throws(SafetensorsError) {
         let ordered = orderedEntries()
         let header = paddedHeader(ordered)
-        guard FileManager.default.createFile(atPath: path, contents: nil),
-              let handle = FileHandle(forWritingAtPath: path) else {
+        let partial = path + ".partial-\(UInt32.random(in: 0...UInt32.max))"
+        guard FileManager.default.createFile(atPath: partial, contents: nil),
+              let handle = FileHandle(forWritingAtPath: partial) else {
             throw .cannotWrite(file: path, reason: "the file cannot be created (does the folder exist and is it writable?)")
         }
         do {
-            defer { try? handle.close() }
             // Tensor by tensor, so a large export never holds a second copy of all the data.
             try handle.write(contentsOf: withUnsafeBytes(of: UInt64(header.count).littleEndian) { Data($0) })
             try handle.write(contentsOf: header)
             for e in ordered { try handle.write(contentsOf: e.bytes) }
+            try handle.close()
+            guard rename(partial, path) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
         } catch {
-            try? FileManager.default.removeItem(atPath: path)
-            throw .cannotWrite(file: path, reason: error.localizedDescription)
+            try? handle.close()
+            try? FileManager.default.removeItem(atPath: partial)
+            throw .cannotWrite(file: path, reason: "\(error)")
         }
     }
 
     private func orderedEntries() -> [Entry] {
-        entries.sorted { ($1.dtype.byteSize, $0.name) < ($0.dtype.byteSize, $1.name) }
+        entries.sorted { ($1.dtype.layoutRank, $0.name) < ($0.dtype.layoutRank, $1.name) }
     }
 
     private func paddedHeader(_ ordered: [Entry]) -> [UInt8] {
