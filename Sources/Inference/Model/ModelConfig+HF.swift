@@ -16,7 +16,7 @@ extension ModelConfig {
         }
         func int(_ key: String) throws(ModelConfigError) -> Int {
             guard let v = object[key] else { throw .missingKey(file: file, key: key) }
-            guard let n = v as? NSNumber, !(v is Bool), n.doubleValue == n.doubleValue.rounded() else {
+            guard let n = v as? NSNumber, !isJSONBoolean(v), n.doubleValue == n.doubleValue.rounded() else {
                 throw .invalidValue(file: file, key: key, value: "\(v)", reason: "must be an integer")
             }
             return n.intValue
@@ -27,7 +27,7 @@ extension ModelConfig {
         }
         func double(_ key: String, in dict: [String: Any]) throws(ModelConfigError) -> Double? {
             guard let v = dict[key], !(v is NSNull) else { return nil }
-            guard let n = v as? NSNumber, !(v is Bool) else {
+            guard let n = v as? NSNumber, !isJSONBoolean(v) else {
                 throw .invalidValue(file: file, key: key, value: "\(v)", reason: "must be a number")
             }
             return n.doubleValue
@@ -71,4 +71,11 @@ extension ModelConfig {
                   tiedEmbeddings: object["tie_word_embeddings"] as? Bool ?? false)
         try validate(file: file)
     }
+}
+
+/// Whether a JSONSerialization value is `true`/`false`. On Linux the numbers 0 and 1 also pass `is Bool`,
+/// so only the boolean NSNumber's "c" (char) encoding tells them apart; JSON numbers never use it.
+func isJSONBoolean(_ value: Any) -> Bool {
+    guard let n = value as? NSNumber else { return false }
+    return String(cString: n.objCType) == "c"
 }
