@@ -113,6 +113,12 @@ struct ParameterTests {
         #expect(throws: MergeError.duplicateModel(name: "a")) {
             try MergeSettings(method: "linear", baseModel: nil, models: [model("a", ["weight": 1]), model("a", ["weight": 2])])
         }
+        // linear has no base: a named base becomes one more input, which then needs a weight like the others.
+        #expect(throws: MergeError.missingParameter(method: "linear", parameter: "weight", model: "b", tensor: nil)) {
+            try MergeSettings(method: "linear", baseModel: "b", models: [model("a", ["weight": 1])])
+        }
+        let linear = try MergeSettings(method: "linear", baseModel: "b", models: [model("a")], parameters: ["weight": 1])
+        #expect(linear.models.map(\.name) == ["a", "b"] && linear.baseModel == nil)
         // Listing the base among the models (as mergekit's slerp configs do) does not make it a donor.
         let slerp = try MergeSettings(method: "slerp", baseModel: "b", models: [model("b"), model("a")], parameters: ["t": 0.5])
         #expect(slerp.models.map(\.name) == ["a"])

@@ -1,6 +1,6 @@
 // linear: the weighted average Σ wᵢθᵢ / Σ wᵢ — with equal weights, the paper's plain weight averaging.
 
-/// Takes no base: every input is averaged as is, so list the base among the models to include it.
+/// Takes no base: every input is averaged as is; a named base is averaged in as one more input (mergekit's rule).
 public struct LinearMerge: MergeMethod {
     public static let name = "linear"
     public static let referenceURL = "https://arxiv.org/abs/2203.05482"

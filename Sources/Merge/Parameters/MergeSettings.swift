@@ -14,7 +14,7 @@ public struct ModelSettings: Sendable, Equatable {
 /// Precedence follows mergekit: a model's own parameters, then the top-level ones, then the method's default.
 public struct MergeSettings: Sendable {
     public let method: any MergeMethod
-    /// nil for methods that take no base (linear); such methods ignore it.
+    /// nil for methods that take no base (linear): there the base is one of `models`.
     public let baseModel: String?
     /// The inputs the method merges besides the base, in order.
     public let models: [ModelSettings]
@@ -38,8 +38,14 @@ public struct MergeSettings: Sendable {
             self.baseModel = baseModel
             self.models = models.filter { $0.name != baseModel }
         case .ignored:
+            // As mergekit: a named base that is not among the models joins them as one more input (and so needs a
+            // weight like the others); it is not dropped.
             self.baseModel = nil
-            self.models = models
+            if let baseModel, !models.contains(where: { $0.name == baseModel }) {
+                self.models = models + [ModelSettings(name: baseModel)]
+            } else {
+                self.models = models
+            }
         }
         var seen = Set<String>()
         for model in self.models where !seen.insert(model.name).inserted {
