@@ -193,3 +193,23 @@ func mergeVector(_ settings: MergeSettings, base: [Float]?, models: [[Float]], s
     }
     return output
 }
+
+@Suite("dare_ties at density < 1")
+struct DareTiesDropTests {
+    @Test("one donor: the sign election agrees with itself, so dare_ties drops and rescales like dare_linear")
+    func singleDonor() throws {
+        let n = 40_000
+        var rng = MergeRandom(seed: 9)
+        let base = (0..<n).map { _ in rng.nextUnitFloat() }
+        let model = base.map { $0 + (rng.nextUnitFloat() - 0.5) * 0.02 }
+        let settings = try MergeSettings(method: "dare_ties", baseModel: "base",
+                                         models: [ModelSettings(name: "m", parameters: ["weight": 1.0])],
+                                         parameters: ["density": 0.25])
+        var s = DropSummary()
+        s.add(delta: zip(model, base).map { $0 - $1 }, merged: try mergeVector(settings, base: base, models: [model]), base: base)
+        #expect(s.keepRateIsNear(0.25), "keeps \(s.keepRate)")
+        let uniformlyScaled = s.commonScale != nil
+        #expect(uniformlyScaled)
+        #expect(abs(s.l1After - s.l1Before) <= 1e-4 * s.l1Before)
+    }
+}

@@ -1,5 +1,6 @@
 // Small hand-worked merges, the registry, homogeneity and input checks.
 import Testing
+import Inference
 @testable import Merge
 
 @Suite("methods")
@@ -116,5 +117,27 @@ struct HomogeneityTests {
         #expect(throws: MergeError.missingTensor(model: "base", tensor: "lm_head", presentIn: "ft")) {
             try TensorHomogeneity.check([base, ModelTensorShapes(model: "ft", shapes: extra)])
         }
+    }
+}
+
+/// A checkpoint with shapes only, standing in for a GGUF or safetensors reader.
+private struct ShapesOnlySource: TensorSource {
+    let shapes: [String: [Int]]
+    var sourcePath: String { "memory" }
+    var tensorNames: [String] { Array(shapes.keys) }
+    func shape(of name: String) -> [Int]? { shapes[name] }
+    func readFloats(_ name: String, into destination: UnsafeMutablePointer<Float>) throws {
+        throw TensorSourceError.missingTensor(file: sourcePath, tensor: name)
+    }
+}
+
+@Suite("homogeneity from checkpoints")
+struct HomogeneitySourceTests {
+    @Test("shapes come from a TensorSource's header without reading data")
+    func fromSource() throws {
+        let shapes = ["model.norm.weight": [32], "model.embed_tokens.weight": [64, 32]]
+        let inventory = ModelTensorShapes(model: "ft", source: ShapesOnlySource(shapes: shapes))
+        #expect(inventory.shapes == shapes)
+        try TensorHomogeneity.check([ModelTensorShapes(model: "base", shapes: shapes), inventory])
     }
 }
