@@ -20,8 +20,10 @@ let package = Package(
                        providers: [.apt(["libjemalloc-dev"])]),
         .target(name: "Quant", dependencies: ["COpenBLAS"], swiftSettings: fastMath),
         .target(name: "Inference", dependencies: ["Quant"], swiftSettings: fastMath),
+        .target(name: "Merge", dependencies: ["Inference", "Quant"], swiftSettings: fastMath),
         .executableTarget(name: "mergeguard", dependencies: ["Inference", "CJemalloc"], swiftSettings: fastMath),
         .testTarget(name: "QuantTests", dependencies: ["Quant"], path: "Tests/QuantTests"),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "Quant"], path: "Tests/InferenceTests"),
+        .testTarget(name: "MergeTests", dependencies: ["Merge"], path: "Tests/MergeTests"),
     ]
 )

@@ -1,0 +1,19 @@
+// The registry: recipe names to merge methods.
+
+public enum MergeMethods {
+    /// Every method we serve, in the order they are listed to users.
+    public static var all: [any MergeMethod.Type] {
+        [LinearMerge.self, TaskArithmeticMerge.self, TiesMerge.self, DareLinearMerge.self, DareTiesMerge.self,
+         BreadcrumbsMerge.self, BreadcrumbsTiesMerge.self, DellaMerge.self, DellaLinearMerge.self,
+         ModelStockMerge.self, SlerpMerge.self]
+    }
+
+    public static var names: [String] { all.map { $0.name } }
+
+    public static func named(_ name: String) throws -> any MergeMethod {
+        guard let method = all.first(where: { $0.name == name }) else {
+            throw MergeError.unknownMethod(name: name, known: names)
+        }
+        return method.init()
+    }
+}

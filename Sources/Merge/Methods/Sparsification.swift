@@ -1,0 +1,90 @@
+// Dropping entries of a task vector before it is merged: by magnitude, at random, a magnitude band, or DELLA.
+
+/// mergekit's SparsificationMethod.
+public enum Sparsification: Sendable, Equatable {
+    /// Keep the `density` fraction of largest magnitudes (TIES).
+    case magnitude
+    /// Keep each entry with probability `density` (DARE).
+    case random
+    /// Drop the `gamma` fraction of largest magnitudes and the smallest, keeping a band of `density` (breadcrumbs).
+    case magnitudeOutliers
+    /// Keep with probability rising with magnitude rank inside each row, density ± epsilon (DELLA's MagPrune).
+    case rankedRandom
+}
+
+struct SparsifyOptions {
+    var density: Double
+    var gamma: Double
+    var epsilon: Double
+    /// mergekit rescales the kept entries so the task vector's L1 norm is unchanged, ‖δ‖₁ / ‖masked δ‖₁ —
+    /// not by 1/density as the DARE and DELLA papers write.
+    var rescale: Bool
+}
+
+enum Sparsifier {
+    /// Sparsifies `delta` in place. Density 1 leaves it untouched for every kind, as in mergekit.
+    static func apply(_ kind: Sparsification, to delta: UnsafeMutableBufferPointer<Float>, shape: [Int],
+                      options: SparsifyOptions, random: inout MergeRandom) {
+        guard options.density < 1, delta.count > 0 else { return }
+        var keep = [Bool](repeating: false, count: delta.count)
+        switch kind {
+        case .magnitude:
+            let k = max(1, Int(options.density * Double(delta.count)))
+            for i in orderByMagnitude(delta, descending: true).prefix(k) { keep[i] = true }
+        case .magnitudeOutliers:
+            let n = delta.count
+            let target = Int(options.density * Double(n))
+            let top = Int(options.gamma * Double(n))
+            // When density + gamma > 1 fewer outliers are dropped so the band still holds `target` entries.
+            let bottom = max(0, n - target - top)
+            let ascending = orderByMagnitude(delta, descending: false)
+            for i in ascending[bottom..<min(n, bottom + target)] { keep[i] = true }
+        case .random:
+            let p = Float(options.density)
+            for i in 0..<delta.count { keep[i] = random.bernoulli(p) }
+        case .rankedRandom:
+            rankedRandomMask(delta, shape: shape, options: options, random: &random, keep: &keep)
+        }
+        applyMask(keep, to: delta, rescale: options.rescale)
+    }
+
+    /// Indices sorted by |δ|; stable, so equal magnitudes keep index order (torch leaves that order unspecified).
+    private static func orderByMagnitude(_ delta: UnsafeMutableBufferPointer<Float>, descending: Bool) -> [Int] {
+        Array(0..<delta.count).sorted { a, b in
+            let x = abs(delta[a]), y = abs(delta[b])
+            if x != y { return descending ? x > y : x < y }
+            return a < b
+        }
+    }
+
+    /// DELLA ranks magnitudes within each row (dim 1 of a matrix; a vector is one row): the smallest gets
+    /// probability density − ε, the largest density + ε, linearly in rank between.
+    private static func rankedRandomMask(_ delta: UnsafeMutableBufferPointer<Float>, shape: [Int],
+                                         options: SparsifyOptions, random: inout MergeRandom, keep: inout [Bool]) {
+        let rows = shape.count >= 2 ? shape[0] : 1
+        let columns = delta.count / max(rows, 1)
+        let low = Float(options.density - options.epsilon)
+        let span = 2 * Float(options.epsilon)
+        for r in 0..<rows {
+            let row = UnsafeMutableBufferPointer(rebasing: delta[(r * columns)..<((r + 1) * columns)])
+            let order = orderByMagnitude(row, descending: false)
+            for (rank, i) in order.enumerated() {
+                let normalized = columns > 1 ? Float(rank) / Float(columns - 1) : 0.5
+                keep[r * columns + i] = random.bernoulli(low + normalized * span)
+            }
+        }
+    }
+
+    private static func applyMask(_ keep: [Bool], to delta: UnsafeMutableBufferPointer<Float>, rescale: Bool) {
+        var before: Double = 0
+        var after: Double = 0
+        for i in 0..<delta.count {
+            before += Double(abs(delta[i]))
+            if keep[i] { after += Double(abs(delta[i])) } else { delta[i] = 0 }
+        }
+        // mergekit leaves near-zero task vectors unscaled rather than divide by ~0.
+        guard rescale, before >= 1e-7, after >= 1e-7 else { return }
+        let scale = Float(before) / Float(after)
+        for i in 0..<delta.count { delta[i] *= scale }
+    }
+}
