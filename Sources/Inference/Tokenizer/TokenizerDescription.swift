@@ -1,0 +1,18 @@
+// What the GGUF and tokenizer.json readers extract: a plain description that BPETokenizer validates and compiles.
+
+struct TokenizerDescription {
+    let file: String
+    /// Token spellings by id (byte-level alphabet for ordinary tokens, plain text for added ones); nil marks an unused id.
+    var tokens: [String?]
+    /// In rank order (the first merge is applied first).
+    var merges: [(left: String, right: String)]
+    var addedTokens: [AddedToken] = []
+    var preTokenizer: PreTokenizerKind = .gpt2
+    var addPrefixSpace = false
+    var ignoreMerges = false
+    var bosID: Int32?
+    var eosID: Int32?
+    var padID: Int32?
+    var unknownID: Int32?
+    var addsBOS = false
+}
