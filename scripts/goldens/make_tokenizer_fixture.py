@@ -120,7 +120,7 @@ ODD_UNICODE = [
     "\u0301", "e\u0301", "\u0301\u0302\u0303", "a\u200bb", "zero\u200dwidth\u200cjoiner", "\ufeffBOM at start",
     "\ufffd replacement \ufffd", "\ue000\ue001 private use \U000f0000", "\U0010fffd", "\u00ad soft hyphen",
     "\u202e right-to-left override \u202c", "\u0000 null", "\u0007 bell \u001b[31m escape", "\ufeff", "\u2060\u2061",
-    "Z̤͔ͧ̑̓ä͖̭̈̇lͮ̒ͫǧ̗͚̚o̙̔ͮ̇͐̇", "𝕳𝖊𝖑𝖑𝖔 𝓦𝓸𝓻𝓵𝓭", "ﬁﬂ ligatures", "Å Å Å", "\U0001d11e music", "\ud7ff\ue000",
+    "Z̤͔ͧ̑̓ä͖̭̈̇lͮ̒ͫǧ̗͚̚o̙̔ͮ̇͐̇", "bytes SmolLM2 has no token for: \x04 \x06\x13\x14 \x16\x1d end", "𝕳𝖊𝖑𝖑𝖔 𝓦𝓸𝓻𝓵𝓭", "ﬁﬂ ligatures", "Å Å Å", "\U0001d11e music", "\ud7ff\ue000",
 ]
 
 
@@ -184,8 +184,11 @@ def make_smollm2(gguf_path, out_dir):
     for text in smollm2_cases():
         ids = tok.encode(text, add_special_tokens=False).ids
         decoded = tok.decode(ids, skip_special_tokens=False)
-        assert decoded == text, f"reference does not round-trip {text!r}: {decoded!r}"
         case = {"text": text, "ids": ids}
+        if decoded != text:
+            # Only bytes the vocabulary has no token for (SmolLM2 lacks 21, e.g. 0x04) may be lost; they are dropped.
+            assert all(ord(ch) < 0x20 for ch in set(text) - set(decoded)), f"{text!r} decodes to {decoded!r}"
+            case["decoded"] = decoded
         if any(s in text for s in SPECIALS):
             case["decoded_skip_special"] = tok.decode(ids, skip_special_tokens=True)
             tok.encode_special_tokens = True

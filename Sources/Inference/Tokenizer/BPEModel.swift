@@ -8,8 +8,12 @@ struct BPEModel: Sendable {
 
     /// Keyed by `left << 32 | right` so a lookup is one integer hash instead of building strings.
     let merges: [UInt64: Merge]
-    /// The id of the one-byte token for each byte value.
+    /// The id of the one-byte token for each byte value, or -1 where the vocabulary has none (SmolLM2 lacks 21 bytes
+    /// that its training data never held, e.g. 0x04 and 0xF5...0xFF).
     let byteTokenIDs: [Int32]
+    /// What a byte without a token becomes: the unknown token when the model declares one, else it is dropped, as
+    /// Hugging Face's BPE does (llama.cpp would fail on such text).
+    let missingByteID: Int32?
     /// Llama-3 style `ignore_merges`: a piece that is itself in the vocabulary is taken whole.
     let wholePieceIDs: [String: Int32]?
 
@@ -23,7 +27,17 @@ struct BPEModel: Sendable {
             out.append(id)
             return
         }
-        var symbols = bytes.map { byteTokenIDs[Int($0)] }
+        var symbols: [Int32] = []
+        symbols.reserveCapacity(bytes.count)
+        for b in bytes {
+            let id = byteTokenIDs[Int(b)]
+            if id >= 0 {
+                symbols.append(id)
+            } else if let unknown = missingByteID {
+                symbols.append(unknown)
+            }
+        }
+        guard !symbols.isEmpty else { return }
         if symbols.count > 48 {
             symbols = mergeWithHeap(symbols)
         } else {

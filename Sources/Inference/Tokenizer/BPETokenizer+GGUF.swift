@@ -33,10 +33,10 @@ extension BPETokenizer {
             }
         }
         d.preTokenizer = try Self.preTokenizerKind(ggufPre: reader.optionalString("tokenizer.ggml.pre"), file: file)
-        d.bosID = try reader.optionalID("tokenizer.ggml.bos_token_id")
-        d.eosID = try reader.optionalID("tokenizer.ggml.eos_token_id")
-        d.padID = try reader.optionalID("tokenizer.ggml.padding_token_id")
-        d.unknownID = try reader.optionalID("tokenizer.ggml.unknown_token_id")
+        d.bosID = try reader.optionalID("tokenizer.ggml.bos_token_id", vocabularySize: tokens.count)
+        d.eosID = try reader.optionalID("tokenizer.ggml.eos_token_id", vocabularySize: tokens.count)
+        d.padID = try reader.optionalID("tokenizer.ggml.padding_token_id", vocabularySize: tokens.count)
+        d.unknownID = try reader.optionalID("tokenizer.ggml.unknown_token_id", vocabularySize: tokens.count)
         d.addsBOS = try reader.optionalBool("tokenizer.ggml.add_bos_token") ?? false
         try self.init(description: d)
     }
@@ -95,10 +95,11 @@ private struct GGUFTokenizerMetadata {
         return out
     }
 
-    func optionalID(_ key: String) throws(TokenizerError) -> Int32? {
+    func optionalID(_ key: String, vocabularySize: Int) throws(TokenizerError) -> Int32? {
         guard let v = metadata[key] else { return nil }
-        guard let i = v.intValue, let id = Int32(exactly: i) else { throw .wrongFieldType(file: file, field: key, expected: "a token id, not \(v)") }
-        return id
+        guard let i = v.intValue else { throw .wrongFieldType(file: file, field: key, expected: "a token id, not \(v.typeName)") }
+        guard i >= 0, i < vocabularySize else { throw .tokenIDOutOfRange(file: file, field: key, id: i, vocabularySize: vocabularySize) }
+        return Int32(i)
     }
 
     func optionalBool(_ key: String) throws(TokenizerError) -> Bool? {

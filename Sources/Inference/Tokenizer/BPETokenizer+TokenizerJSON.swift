@@ -22,7 +22,7 @@ extension BPETokenizer {
         let vocab = try model.object("vocab")
         var tokens: [String?] = []
         for (token, value) in vocab.dictionary {
-            guard let n = value as? NSNumber, !(value is Bool), let id = Int(exactly: n.doubleValue), id >= 0, id < Int(Int32.max) else {
+            guard let id = TokenizerJSONObject.integer(value), id >= 0, id < Int(Int32.max) else {
                 throw .wrongFieldType(file: file, field: "model.vocab[\"\(token)\"]", expected: "a non-negative integer id")
             }
             if id >= tokens.count { tokens += [String?](repeating: nil, count: id + 1 - tokens.count) }
@@ -47,13 +47,20 @@ extension BPETokenizer {
 
         var d = TokenizerDescription(file: file, tokens: tokens, merges: merges)
         d.ignoreMerges = try model.optionalBool("ignore_merges") ?? false
+        if let unknown = try model.optionalString("unk_token") {
+            guard let id = vocab.dictionary[unknown].flatMap(TokenizerJSONObject.integer) else {
+                throw .wrongFieldType(file: file, field: "model.unk_token", expected: "a token of model.vocab, not \"\(unknown)\"")
+            }
+            d.unknownID = Int32(id)
+            d.unknownForMissingBytes = true
+        }
         d.addedTokens = try Self.addedTokens(root)
         try Self.checkNoNormalizer(root)
         (d.preTokenizer, d.addPrefixSpace) = try Self.preTokenizer(root)
         try Self.checkByteLevelDecoder(root)
         if let (bos, content) = try Self.templateBOS(root) {
             d.addsBOS = true
-            d.bosID = bos ?? d.addedTokens.first { $0.content == content }?.id ?? vocab.dictionary[content].flatMap { ($0 as? NSNumber).map { Int32($0.intValue) } }
+            d.bosID = bos ?? d.addedTokens.first { $0.content == content }?.id ?? vocab.dictionary[content].flatMap(TokenizerJSONObject.integer).map(Int32.init)
         }
         if let configData = tokenizerConfigJSON {
             try Self.applyTokenizerConfig(configData, file: file, to: &d)

@@ -57,11 +57,10 @@ public final class BPETokenizer: Sendable {
             }
         }
 
-        var byteTokenIDs: [Int32] = []
-        for b in 0..<256 {
-            let spelling = String(ByteLevelAlphabet.scalarForByte[b])
-            guard let id = ids[spelling] else { throw .missingByteToken(file: d.file, byte: UInt8(b), token: spelling) }
-            byteTokenIDs.append(id)
+        let byteTokenIDs = (0..<256).map { ids[String(ByteLevelAlphabet.scalarForByte[$0])] ?? -1 }
+        // A few bytes may lack a token, but a vocabulary missing printable ASCII is not byte-level at all.
+        for b in 0x21..<0x7F where byteTokenIDs[b] < 0 {
+            throw .missingByteToken(file: d.file, byte: UInt8(b), token: String(ByteLevelAlphabet.scalarForByte[b]))
         }
         var merges: [UInt64: BPEModel.Merge] = [:]
         merges.reserveCapacity(d.merges.count)
@@ -94,7 +93,8 @@ public final class BPETokenizer: Sendable {
         self.ids = ids
         self.tokenBytes = tokens.map { t in t.map { ByteLevelAlphabet.bytes(of: $0) ?? Array($0.utf8) } ?? [] }
         self.special = special
-        self.model = BPEModel(merges: merges, byteTokenIDs: byteTokenIDs, wholePieceIDs: d.ignoreMerges ? ids : nil)
+        self.model = BPEModel(merges: merges, byteTokenIDs: byteTokenIDs,
+                              missingByteID: d.unknownForMissingBytes ? d.unknownID : nil, wholePieceIDs: d.ignoreMerges ? ids : nil)
         self.preTokenizer = PreTokenizer(kind: d.preTokenizer, addPrefixSpace: d.addPrefixSpace)
         self.matcher = AddedTokenMatcher(d.addedTokens)
     }

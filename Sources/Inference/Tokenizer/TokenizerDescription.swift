@@ -14,5 +14,8 @@ struct TokenizerDescription {
     var eosID: Int32?
     var padID: Int32?
     var unknownID: Int32?
+    /// tokenizer.json's model.unk_token: bytes without a token become it. GGUF files name an unknown token for other
+    /// uses, so theirs leaves such bytes dropped, matching the reference built from the same file.
+    var unknownForMissingBytes = false
     var addsBOS = false
 }

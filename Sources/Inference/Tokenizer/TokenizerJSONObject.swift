@@ -18,6 +18,18 @@ struct TokenizerJSONObject {
 
     private func fieldPath(_ key: String) -> String { path.isEmpty ? key : path + "." + key }
 
+    /// JSONSerialization on Linux hands back 0 and 1 as NSNumbers that `is Bool` accepts; a real JSON boolean is
+    /// the one whose Objective-C type is "c".
+    static func isBoolean(_ value: Any) -> Bool {
+        guard let n = value as? NSNumber else { return false }
+        return String(cString: n.objCType) == "c"
+    }
+
+    static func integer(_ value: Any) -> Int? {
+        guard let n = value as? NSNumber, !isBoolean(value) else { return nil }
+        return Int(exactly: n.doubleValue)
+    }
+
     private func present(_ key: String) -> Any? {
         guard let v = dictionary[key], !(v is NSNull) else { return nil }
         return v
@@ -64,7 +76,7 @@ struct TokenizerJSONObject {
 
     func int(_ key: String) throws(TokenizerError) -> Int {
         guard let v = present(key) else { throw .missingField(file: file, field: fieldPath(key)) }
-        guard let n = v as? NSNumber, !(v is Bool), let i = Int(exactly: n.doubleValue) else {
+        guard let i = Self.integer(v) else {
             throw .wrongFieldType(file: file, field: fieldPath(key), expected: "an integer")
         }
         return i
@@ -72,7 +84,7 @@ struct TokenizerJSONObject {
 
     func optionalBool(_ key: String) throws(TokenizerError) -> Bool? {
         guard let v = present(key) else { return nil }
-        guard let b = v as? Bool else { throw .wrongFieldType(file: file, field: fieldPath(key), expected: "true or false") }
+        guard Self.isBoolean(v), let b = v as? Bool else { throw .wrongFieldType(file: file, field: fieldPath(key), expected: "true or false") }
         return b
     }
 }
