@@ -112,6 +112,20 @@ import Testing
         #expect(elapsed < .seconds(30), "encoding 1 MB took \(elapsed)")
     }
 
+    @Test func longSinglePiecesAreNotQuadratic() throws {
+        let tokenizer = try smolLM2()
+        // One pre-tokenized piece each: the merge loop must not be quadratic in the piece length.
+        for text in [String(repeating: "a", count: 300_000), String(repeating: "的", count: 100_000),
+                     String(repeating: " ", count: 300_000), String(repeating: "=-", count: 150_000)] {
+            let clock = ContinuousClock()
+            var ids: [Int32] = []
+            let elapsed = clock.measure { ids = tokenizer.encode(text) }
+            #expect(ids.count <= text.utf8.count / 2, "merges should at least pair up the repeated characters")
+            #expect(tokenizer.decode(ids) == text)
+            #expect(elapsed < .seconds(20), "\(text.utf8.count) bytes of \(TokenizerGoldens.show(String(text.prefix(2)))) took \(elapsed)")
+        }
+    }
+
     /// The SmolLM2 tokenizer.json that scripts/reference/make_hf_checkpoint.py writes next to the HF weights.
     @Test(.enabled(if: FileManager.default.fileExists(atPath: Fixtures.smolLM2HFFolder + "/tokenizer.json"),
                    "needs models/SmolLM2-135M-Instruct-hf/tokenizer.json from scripts/setup.sh"))
