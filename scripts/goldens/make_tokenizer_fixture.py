@@ -3,8 +3,10 @@
 Writes
   Tests/Fixtures/tokenizer/smollm2.json         ~1,300 strings with SmolLM2's ids (no BOS), from the GGUF's tokenizer
   Tests/Fixtures/tokenizer/tiny_bpe.json        a tiny byte-level BPE tokenizer.json trained here with `tokenizers`
-  Tests/Fixtures/tokenizer/tiny_bpe_ids.json    ~200 strings with that tokenizer's ids, for its smollm-style
-                                                pre-tokenizer (Digits + ByteLevel) and for plain GPT-2 ByteLevel
+  Tests/Fixtures/tokenizer/tiny_bpe_llama3.json the same vocabulary with Llama-3's Split regex and ignore_merges
+  Tests/Fixtures/tokenizer/tiny_bpe_ids.json    ~220 strings with that tokenizer's ids, for its smollm-style
+                                                pre-tokenizer (Digits + ByteLevel), for plain GPT-2 ByteLevel and
+                                                for the Llama-3 variant
 
 Made with (from the repository root):
 
@@ -218,8 +220,20 @@ TINY_CORPUS = [
 ] * 20
 
 
+LLAMA3_SPLIT = (
+    r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*"
+    r"|\s*[\r\n]+|\s+(?!\S)|\s+"
+)
+
+LLAMA3_EDGES = [
+    "HELLO'S 'Re x'LL they'VE don'T", "\tword (word) .word ,x", "a\n\n b\r\n\r\n  c", "  \r\n  x", "12345678 1234 5",
+    "'\u017f 'S 'st", "..\n\n--\r\n", "end.\n", "x  \n", " \n\n", "\u00a0word \u3000word", "a \n\tb", "!!!\n\n\nx",
+    "'''s", "\n\n\n", "x\r", "1.5e10", "@user #tag", "  ,", "\u0301x \u0301 x",
+]
+
+
 def make_tiny(out_dir):
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.Sequence([
         pre_tokenizers.Digits(individual_digits=True),
@@ -234,14 +248,23 @@ def make_tiny(out_dir):
 
     gpt2 = Tokenizer.from_str(tok.to_str())
     gpt2.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
+    spec = json.loads(tok.to_str())
+    spec["model"]["ignore_merges"] = True
+    llama3 = Tokenizer.from_str(json.dumps(spec))
+    llama3.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Split(Regex(LLAMA3_SPLIT), behavior="isolated", invert=False),
+        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
+    ])
+    llama3.save(os.path.join(out_dir, "tiny_bpe_llama3.json"))
     rng = random.Random(7)
     texts = sorted(set(TINY_CORPUS)) + CHAT[:4] + NUMBERS + WHITESPACE[:15] + CONTRACTIONS[:10] + EMOJI[:6]
-    texts += random_strings(rng, 200 - len(texts))
+    texts += LLAMA3_EDGES + random_strings(rng, 200 - len(texts))
     cases = []
     for text in texts:
         ids = tok.encode(text, add_special_tokens=False).ids
         assert tok.decode(ids, skip_special_tokens=False) == text
-        cases.append({"text": text, "ids": ids, "gpt2_ids": gpt2.encode(text, add_special_tokens=False).ids})
+        cases.append({"text": text, "ids": ids, "gpt2_ids": gpt2.encode(text, add_special_tokens=False).ids,
+                      "llama3_ids": llama3.encode(text, add_special_tokens=False).ids})
     write_json(os.path.join(out_dir, "tiny_bpe_ids.json"), {"tokenizer": "tiny_bpe.json", "cases": cases})
     print(f"tiny_bpe.json: vocab {tok.get_vocab_size()}, tiny_bpe_ids.json: {len(cases)} strings")
 

@@ -33,6 +33,8 @@ extension BPETokenizer {
             }
         }
         d.preTokenizer = try Self.preTokenizerKind(ggufPre: reader.optionalString("tokenizer.ggml.pre"), file: file)
+        // llama.cpp takes a Llama-3 piece whole when it is in the vocabulary, as the HF tokenizer's ignore_merges does.
+        d.ignoreMerges = d.preTokenizer == .llama3
         d.bosID = try reader.optionalID("tokenizer.ggml.bos_token_id", vocabularySize: tokens.count)
         d.eosID = try reader.optionalID("tokenizer.ggml.eos_token_id", vocabularySize: tokens.count)
         d.padID = try reader.optionalID("tokenizer.ggml.padding_token_id", vocabularySize: tokens.count)

@@ -136,7 +136,17 @@ extension BPETokenizer {
             }
             return (.smollm, try byteLevel(stages[1], useRegex: true))
         case ["Split", "ByteLevel"]:
-            // Llama-3 and similar write their regex in a Split stage; recognised so the error says what is missing.
+            // Llama-3 and similar write their regex in a Split stage; only regexes we have a scanner for are accepted.
+            let split = stages[0]
+            let pattern = try split.object("pattern")
+            let regex = try pattern.optionalString("Regex") ?? "(none)"
+            guard regex == PreTokenizerKind.llama3Pattern else {
+                throw .unsupportedPreTokenizer(file: root.file, field: "\(pattern.path).Regex", value: "\"\(regex)\"")
+            }
+            let behavior = try split.optionalString("behavior") ?? "Isolated"
+            guard behavior == "Isolated", try split.optionalBool("invert") != true else {
+                throw .unsupportedPreTokenizer(file: root.file, field: "\(split.path).behavior", value: "\(behavior) (Isolated, not inverted, is supported)")
+            }
             return (.llama3, try byteLevel(stages[1], useRegex: false))
         default:
             throw .unsupportedPreTokenizer(file: root.file, field: "pre_tokenizer", value: summary)

@@ -8,12 +8,15 @@ public enum PreTokenizerKind: String, Sendable, Equatable, CaseIterable {
     /// Every number character on its own, then GPT-2's regex: SmolLM2's tokenizer.json (Digits with
     /// individual_digits, then ByteLevel) and llama.cpp's "smollm" (also starcoder, refact, command-r, codeshell).
     case smollm
-    /// Llama-3's regex (case-insensitive contractions, numbers in threes). Not implemented yet.
+    /// Llama-3's regex (case-insensitive contractions, numbers in threes, a leading space or mark joins a word).
     case llama3
     /// SentencePiece-style (Llama-2): spaces become U+2581, no regex split. Not implemented yet.
     case sentencePiece
 
-    public var isImplemented: Bool { self == .gpt2 || self == .smollm }
+    public var isImplemented: Bool { self != .sentencePiece }
+
+    /// Llama-3's split regex as its tokenizer.json writes it in a Split stage.
+    static let llama3Pattern = #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
 }
 
 struct PreTokenizer: Sendable {
@@ -38,7 +41,9 @@ struct PreTokenizer: Sendable {
                 segmentStart = i + 1
             }
             if segmentStart < run.count { GPT2Split.split(run, segmentStart..<run.count, emit: emitScalars) }
-        case .gpt2, .llama3, .sentencePiece:
+        case .llama3:
+            Llama3Split.split(run, 0..<run.count, emit: emitScalars)
+        case .gpt2, .sentencePiece:
             // Tokenizers of unimplemented kinds cannot be constructed, so only .gpt2 reaches here.
             GPT2Split.split(run, 0..<run.count, emit: emitScalars)
         }

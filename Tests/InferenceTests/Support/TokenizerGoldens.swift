@@ -13,12 +13,15 @@ struct TokenizerGoldenCase: Decodable {
     let idsNoSpecial: [Int32]?
     /// Tiny tokenizer only: the ids with a plain GPT-2 ByteLevel pre-tokenizer instead of Digits + ByteLevel.
     let gpt2Ids: [Int32]?
+    /// Tiny tokenizer only: the ids of tiny_bpe_llama3.json (Llama-3's Split regex, ignore_merges).
+    let llama3Ids: [Int32]?
 
     enum CodingKeys: String, CodingKey {
         case text, ids, decoded
         case decodedSkipSpecial = "decoded_skip_special"
         case idsNoSpecial = "ids_no_special"
         case gpt2Ids = "gpt2_ids"
+        case llama3Ids = "llama3_ids"
     }
 }
 
