@@ -31,6 +31,24 @@ import Testing
         #expect(mismatches.isEmpty, "\(mismatches.count) of \(cases.count) differ:\n\(mismatches.prefix(10).joined(separator: "\n"))")
     }
 
+    /// SmolLM2's vocabulary split by other rules (via tokenizer.ggml.pre), against the reference with those rules.
+    @Test(arguments: [("gpt2", PreTokenizerKind.gpt2), ("llama-bpe", .llama3)])
+    func otherSplitRulesOnSmolLM2Vocabulary(pre: String, kind: PreTokenizerKind) throws {
+        var metadata = try TokenizerGoldens.smolLM2Metadata.get()
+        metadata["tokenizer.ggml.pre"] = .string(pre)
+        let tokenizer = try BPETokenizer(ggufMetadata: metadata, file: Fixtures.smolLM2GGUF)
+        #expect(tokenizer.preTokenizerKind == kind)
+        let variantIDs: (TokenizerGoldenCase) -> [Int32]? = kind == .gpt2 ? { $0.gpt2Ids } : { $0.llama3Ids }
+        #expect(cases.filter { variantIDs($0) != nil }.count >= 50, "the fixture should exercise where the rules differ")
+        var mismatches: [String] = []
+        for c in cases {
+            let expected = variantIDs(c) ?? c.ids
+            let ids = tokenizer.encode(c.text)
+            if ids != expected { mismatches.append("\(TokenizerGoldens.show(c.text)): got \(ids), expected \(expected)") }
+        }
+        #expect(mismatches.isEmpty, "\(mismatches.count) of \(cases.count) differ:\n\(mismatches.prefix(10).joined(separator: "\n"))")
+    }
+
     @Test func decodeRoundTripsEveryFixtureString() throws {
         let tokenizer = try smolLM2()
         for c in cases {

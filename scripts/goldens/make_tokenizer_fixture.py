@@ -1,7 +1,9 @@
 """Golden token ids for MergeGuard's BPE tokenizer.
 
 Writes
-  Tests/Fixtures/tokenizer/smollm2.json         ~1,300 strings with SmolLM2's ids (no BOS), from the GGUF's tokenizer
+  Tests/Fixtures/tokenizer/smollm2.json         ~1,300 strings with SmolLM2's ids (no BOS), from the GGUF's tokenizer,
+                                                and (where they differ) the ids of the same vocabulary split by
+                                                GPT-2's plain ByteLevel regex and by Llama-3's regex
   Tests/Fixtures/tokenizer/tiny_bpe.json        a tiny byte-level BPE tokenizer.json trained here with `tokenizers`
   Tests/Fixtures/tokenizer/tiny_bpe_llama3.json the same vocabulary with Llama-3's Split regex and ignore_merges
   Tests/Fixtures/tokenizer/tiny_bpe_ids.json    ~220 strings with that tokenizer's ids, for its smollm-style
@@ -152,7 +154,7 @@ def random_strings(rng, count):
 
 
 def smollm2_cases():
-    hand = PROSE + EMOJI + CODE + NUMBERS + WHITESPACE + CONTRACTIONS + CHAT + ODD_UNICODE
+    hand = PROSE + EMOJI + CODE + NUMBERS + WHITESPACE + CONTRACTIONS + CHAT + ODD_UNICODE + LLAMA3_EDGES
     hand += [" ".join(PROSE[i:i + 3]) for i in range(0, len(PROSE), 3)]
     hand += ["".join(EMOJI), " ".join(EMOJI), "emoji😀in👍🏽words", "\n".join(CODE[:4])]
     hand += ["a" * 200, " " * 50, "\n" * 20, "ab" * 100, "🙂" * 30, "9" * 120, "=" * 64, "-" * 80 + "\n"]
@@ -172,6 +174,41 @@ def write_json(path, obj):
         f.write("\n")
 
 
+LLAMA3_SPLIT = (
+    r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*"
+    r"|\s*[\r\n]+|\s+(?!\S)|\s+"
+)
+
+LLAMA3_EDGES = [
+    "HELLO'S 'Re x'LL they'VE don'T", "\tword (word) .word ,x", "a\n\n b\r\n\r\n  c", "  \r\n  x", "12345678 1234 5",
+    "'\u017f 'S 'st", "..\n\n--\r\n", "end.\n", "x  \n", " \n\n", "\u00a0word \u3000word", "a \n\tb", "!!!\n\n\nx",
+    "'''s", "\n\n\n", "x\r", "1.5e10", "@user #tag", "  ,", "\u0301x \u0301 x",
+]
+
+
+def variant(tok, pre_tokenizer, ignore_merges=False):
+    """The same vocabulary and merges with another pre-tokenizer, to test other split rules on a real vocabulary."""
+    from tokenizers import Tokenizer
+    spec = json.loads(tok.to_str())
+    spec["model"]["ignore_merges"] = ignore_merges
+    out = Tokenizer.from_str(json.dumps(spec))
+    out.pre_tokenizer = pre_tokenizer
+    return out
+
+
+def gpt2_pre_tokenizer():
+    from tokenizers import pre_tokenizers
+    return pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
+
+
+def llama3_pre_tokenizer():
+    from tokenizers import Regex, pre_tokenizers
+    return pre_tokenizers.Sequence([
+        pre_tokenizers.Split(Regex(LLAMA3_SPLIT), behavior="isolated", invert=False),
+        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
+    ])
+
+
 def make_smollm2(gguf_path, out_dir):
     tok = build_tokenizer(gguf_path)
     reference = None
@@ -182,6 +219,10 @@ def make_smollm2(gguf_path, out_dir):
     except Exception as e:  # recorded, not fatal: the fixture's ids come from `tok`
         print(f"transformers GGUF loader unavailable: {e}", file=sys.stderr)
 
+    # Other split rules on SmolLM2's real vocabulary, where a different piece boundary almost always changes ids.
+    # Kept only where they differ from `ids`; the Swift tests rebuild them by overriding tokenizer.ggml.pre.
+    variants = {"gpt2_ids": variant(tok, gpt2_pre_tokenizer()),
+                "llama3_ids": variant(tok, llama3_pre_tokenizer(), ignore_merges=True)}
     cases, differing = [], 0
     for text in smollm2_cases():
         ids = tok.encode(text, add_special_tokens=False).ids
@@ -196,6 +237,10 @@ def make_smollm2(gguf_path, out_dir):
             tok.encode_special_tokens = True
             case["ids_no_special"] = tok.encode(text, add_special_tokens=False).ids
             tok.encode_special_tokens = False
+        for key, other in variants.items():
+            other_ids = other.encode(text, add_special_tokens=False).ids
+            if other_ids != ids:
+                case[key] = other_ids
         if reference is not None:
             theirs = reference(text, add_special_tokens=False)["input_ids"]
             if theirs != ids:
@@ -220,20 +265,8 @@ TINY_CORPUS = [
 ] * 20
 
 
-LLAMA3_SPLIT = (
-    r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*"
-    r"|\s*[\r\n]+|\s+(?!\S)|\s+"
-)
-
-LLAMA3_EDGES = [
-    "HELLO'S 'Re x'LL they'VE don'T", "\tword (word) .word ,x", "a\n\n b\r\n\r\n  c", "  \r\n  x", "12345678 1234 5",
-    "'\u017f 'S 'st", "..\n\n--\r\n", "end.\n", "x  \n", " \n\n", "\u00a0word \u3000word", "a \n\tb", "!!!\n\n\nx",
-    "'''s", "\n\n\n", "x\r", "1.5e10", "@user #tag", "  ,", "\u0301x \u0301 x",
-]
-
-
 def make_tiny(out_dir):
-    from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.Sequence([
         pre_tokenizers.Digits(individual_digits=True),
@@ -246,15 +279,8 @@ def make_tiny(out_dir):
     tok.train_from_iterator(TINY_CORPUS, trainer=trainer)
     tok.save(os.path.join(out_dir, "tiny_bpe.json"))
 
-    gpt2 = Tokenizer.from_str(tok.to_str())
-    gpt2.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
-    spec = json.loads(tok.to_str())
-    spec["model"]["ignore_merges"] = True
-    llama3 = Tokenizer.from_str(json.dumps(spec))
-    llama3.pre_tokenizer = pre_tokenizers.Sequence([
-        pre_tokenizers.Split(Regex(LLAMA3_SPLIT), behavior="isolated", invert=False),
-        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
-    ])
+    gpt2 = variant(tok, gpt2_pre_tokenizer())
+    llama3 = variant(tok, llama3_pre_tokenizer(), ignore_merges=True)
     llama3.save(os.path.join(out_dir, "tiny_bpe_llama3.json"))
     rng = random.Random(7)
     texts = sorted(set(TINY_CORPUS)) + CHAT[:4] + NUMBERS + WHITESPACE[:15] + CONTRACTIONS[:10] + EMOJI[:6]

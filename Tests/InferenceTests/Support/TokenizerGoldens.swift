@@ -11,9 +11,11 @@ struct TokenizerGoldenCase: Decodable {
     let decodedSkipSpecial: String?
     /// Present when the text spells special tokens: the ids when they are tokenized as plain text.
     let idsNoSpecial: [Int32]?
-    /// Tiny tokenizer only: the ids with a plain GPT-2 ByteLevel pre-tokenizer instead of Digits + ByteLevel.
+    /// The ids with a plain GPT-2 ByteLevel pre-tokenizer instead of Digits + ByteLevel (in smollm2.json only
+    /// where they differ from `ids`).
     let gpt2Ids: [Int32]?
-    /// Tiny tokenizer only: the ids of tiny_bpe_llama3.json (Llama-3's Split regex, ignore_merges).
+    /// The ids with Llama-3's Split regex and ignore_merges (tiny_bpe_llama3.json; in smollm2.json only where
+    /// they differ from `ids`).
     let llama3Ids: [Int32]?
 
     enum CodingKeys: String, CodingKey {
@@ -34,12 +36,17 @@ enum TokenizerGoldens {
         try JSONDecoder().decode(TokenizerGoldenFile.self, from: Fixtures.data("tokenizer/\(name)")).cases
     }
 
-    /// SmolLM2 from the default GGUF, built once for all tests.
-    static let smolLM2: Result<BPETokenizer, any Error> = Result {
+    /// The default GGUF's metadata, read once for all tests.
+    static let smolLM2Metadata: Result<[String: GGUFValue], any Error> = Result {
         guard FileManager.default.fileExists(atPath: Fixtures.smolLM2GGUF) else {
             throw MissingModel(path: Fixtures.smolLM2GGUF)
         }
-        return try BPETokenizer(gguf: GGUFFile(path: Fixtures.smolLM2GGUF))
+        return try GGUFFile(path: Fixtures.smolLM2GGUF).metadata
+    }
+
+    /// SmolLM2 from the default GGUF, built once for all tests.
+    static let smolLM2: Result<BPETokenizer, any Error> = Result {
+        try BPETokenizer(ggufMetadata: smolLM2Metadata.get(), file: Fixtures.smolLM2GGUF)
     }
 
     struct MissingModel: Error, CustomStringConvertible {
