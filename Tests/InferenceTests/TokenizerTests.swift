@@ -108,10 +108,30 @@ import Testing
         #expect(tokenizer.padID == 2)
         #expect(!tokenizer.addsBOSByDefault)
         #expect(tokenizer.endOfTurnIDs.contains(2))
+        #expect(tokenizer.encode("") == [])
+        #expect(tokenizer.encode("", addBOS: true) == [1])
         #expect(tokenizer.encode("Hi").first != 1)
         #expect(tokenizer.encode("Hi", addBOS: true).first == 1)
         #expect(tokenizer.decode([2, 504], skipSpecial: true) == "The")
         #expect(tokenizer.decode([-1, Int32(tokenizer.vocabSize)]) == "\u{FFFD}\u{FFFD}")
+    }
+
+    @Test func concurrentEncodingSharesTheCacheSafely() async throws {
+        let tokenizer = try smolLM2()
+        let cases = self.cases
+        let mismatches = await withTaskGroup(of: Int.self) { group in
+            for worker in 0..<4 {
+                group.addTask {
+                    var bad = 0
+                    for (i, c) in cases.enumerated() where i % 4 == worker || i % 3 == 0 {
+                        if tokenizer.encode(c.text) != c.ids { bad += 1 }
+                    }
+                    return bad
+                }
+            }
+            return await group.reduce(0, +)
+        }
+        #expect(mismatches == 0)
     }
 
     @Test func encodesAMegabyteQuickly() throws {

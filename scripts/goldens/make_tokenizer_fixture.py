@@ -28,6 +28,9 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "reference"))
 from smollm2_tokenizer import build_tokenizer  # noqa: E402
 
+COMMAND = ("/work/main/.venv/bin/python scripts/goldens/make_tokenizer_fixture.py "
+           "models/SmolLM2-135M-Instruct.Q4_1.gguf Tests/Fixtures/tokenizer")
+
 SPECIALS = ["<|im_start|>", "<|im_end|>", "<|endoftext|>", "<repo_name>", "<file_sep>", "<jupyter_code>"]
 
 PROSE = [
@@ -249,7 +252,7 @@ def make_smollm2(gguf_path, out_dir):
         cases.append(case)
     write_json(os.path.join(out_dir, "smollm2.json"), {
         "model": "SmolLM2-135M-Instruct.Q4_1.gguf",
-        "made_by": "scripts/goldens/make_tokenizer_fixture.py (tokenizers, via scripts/reference/smollm2_tokenizer.py)",
+        "made_by": COMMAND + "  (tokenizers, via scripts/reference/smollm2_tokenizer.py)",
         "transformers_gguf_disagreements": differing if reference is not None else None,
         "cases": cases,
     })
@@ -291,7 +294,8 @@ def make_tiny(out_dir):
         assert tok.decode(ids, skip_special_tokens=False) == text
         cases.append({"text": text, "ids": ids, "gpt2_ids": gpt2.encode(text, add_special_tokens=False).ids,
                       "llama3_ids": llama3.encode(text, add_special_tokens=False).ids})
-    write_json(os.path.join(out_dir, "tiny_bpe_ids.json"), {"tokenizer": "tiny_bpe.json", "cases": cases})
+    write_json(os.path.join(out_dir, "tiny_bpe_ids.json"),
+               {"tokenizer": "tiny_bpe.json", "made_by": COMMAND, "cases": cases})
     print(f"tiny_bpe.json: vocab {tok.get_vocab_size()}, tiny_bpe_ids.json: {len(cases)} strings")
 
 

@@ -28,8 +28,8 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable {
         case .unsupportedModel(let f, let field, let v, let ok):
             return "\(f): \(field) is \"\(v)\"; only \(ok.joined(separator: ", ")) tokenizers are supported"
         case .unsupportedPreTokenizer(let f, let field, let v):
-            return "\(f): pre-tokenizer \(field) = \(v) is not supported yet (supported: GPT-2 ByteLevel regex, "
-                + "and Digits(individual_digits) + ByteLevel as in SmolLM2 / llama.cpp's \"smollm\")"
+            return "\(f): pre-tokenizer \(field) = \(v) is not supported yet (supported: GPT-2's ByteLevel regex; "
+                + "Digits(individual_digits) + ByteLevel as in SmolLM2 and llama.cpp's \"smollm\"; Llama-3's Split regex)"
         case .unsupportedStage(let f, let field, let v):
             return "\(f): \(field) = \(v) is not supported by this byte-level BPE tokenizer"
         case .malformedMerge(let f, let i, let m):
