@@ -60,7 +60,8 @@ extension BPETokenizer {
         try Self.checkByteLevelDecoder(root)
         if let (bos, content) = try Self.templateBOS(root) {
             d.addsBOS = true
-            d.bosID = bos ?? d.addedTokens.first { $0.content == content }?.id ?? vocab.dictionary[content].flatMap(TokenizerJSONObject.integer).map(Int32.init)
+            let vocabID = vocab.dictionary[content].flatMap(TokenizerJSONObject.integer).map(Int32.init)
+            d.bosID = bos ?? d.addedTokens.first { $0.content == content }?.id ?? vocabID
         }
         if let configData = tokenizerConfigJSON {
             try Self.applyTokenizerConfig(configData, file: file, to: &d)
