@@ -2,7 +2,7 @@
 import Testing
 @testable import Inference
 
-@Suite struct TokenizerGGUFErrorTests {
+@Suite struct TokenizerGGUFMetadataTests {
     /// A minimal byte-level vocabulary: the 256 byte tokens, "Ġt", "he", "Ġthe", and a control token.
     static func metadata(merges: [String] = ["Ġ t", "h e", "Ġt he"]) -> [String: GGUFValue] {
         var tokens = (0..<256).map { String(ByteLevelAlphabet.scalarForByte[$0]) }
@@ -45,6 +45,22 @@ import Testing
         m["tokenizer.ggml.tokens"] = .array(tokens)
         let tokenizer = try BPETokenizer(ggufMetadata: m, file: "m.gguf")
         #expect(tokenizer.decode(tokenizer.encode("a\u{04}b")) == "ab")
+    }
+
+    @Test func streamingDecoderHoldsBackIncompleteCharacters() throws {
+        // In this vocabulary token i (for i < 256) is the single byte i.
+        let tokenizer = try BPETokenizer(ggufMetadata: Self.metadata(), file: "m.gguf")
+        var stream = StreamingDecoder(tokenizer: tokenizer)
+        #expect([0xF0, 0x9F, 0x98, 0x80].map { stream.append($0) } == ["", "", "", "😀"])
+        #expect(stream.append(0x61) == "a")
+        #expect(stream.append(0xC3) == "")
+        #expect(stream.append(0xFF) == "\u{FFFD}\u{FFFD}", "a byte that can never be completed is released at once")
+        #expect(stream.append(0xE2) == "")
+        #expect(stream.finish() == "\u{FFFD}", "an unfinished character is flushed as U+FFFD")
+        #expect(stream.finish() == "")
+        var skipping = StreamingDecoder(tokenizer: tokenizer, skipSpecial: true)
+        #expect(skipping.append(259) == "")
+        #expect(skipping.append(257) == "he")
     }
 
     @Test func missingVocabularyKeyIsNamed() {
