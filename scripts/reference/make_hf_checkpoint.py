@@ -15,7 +15,7 @@ from gguf import GGUFReader
 from gguf.quants import dequantize
 from safetensors.numpy import save_file
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "goldens"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 HF_NAMES = {
     "attn_norm": "input_layernorm", "attn_q": "self_attn.q_proj", "attn_k": "self_attn.k_proj",
