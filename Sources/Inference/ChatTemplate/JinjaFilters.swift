@@ -250,6 +250,10 @@ extension JinjaInterpreter {
         default: throw fail("method must be 'common', 'ceil' or 'floor'")
         }
         if method == "common", case .int = value, digits >= 0 { return value }
+        if method == "common", digits >= 0, digits <= 17, x.isFinite {
+            // printf rounds the exact binary value half-to-even, as Python's round() does (2.675 -> 2.67).
+            return .double(Double(String(format: "%.\(digits)f", x)) ?? x)
+        }
         return .double((x * scale).rounded(rule) / scale)
     }
 

@@ -16,7 +16,7 @@ extension JinjaInterpreter {
             case "values": return .array(d.values)
             case "get":
                 guard let key = a.value(0, "key") else { throw fail("get() needs a key") }
-                return d[key.pythonString] ?? a.value(1, "default") ?? .none
+                return d[key.pythonString] ?? a.value(1, "default") ?? JinjaValue.none
             default: return nil
             }
         case .array(let items), .tuple(let items):
