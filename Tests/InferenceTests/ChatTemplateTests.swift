@@ -113,6 +113,8 @@ import Testing
         ("{% if x %}\n{% frobnicate %}{% endif %}", 2, 4),
         ("x\n{{ 'unterminated }}", 2, 4),
         ("{{ a b }}", 1, 6),
+        ("{{ x|nosuchfilter }}", 1, 6),
+        ("{% if x is nosuchtest %}{% endif %}", 1, 12),
     ])
     func syntaxErrorPosition(source: String, line: Int, column: Int) throws {
         switch Self.attempt({ () throws(ChatTemplateError) in try ChatTemplate(source: source) }) {
@@ -129,7 +131,6 @@ import Testing
         ("{{ missing.attr }}", "'missing' is undefined"),
         ("{{ d.a.b }}", "'dict object' has no attribute 'a'"),
         ("{{ 'a' + 1 }}", "can only concatenate str (not \"int\") to str"),
-        ("{{ x|nosuchfilter }}", "no filter named 'nosuchfilter'"),
     ])
     func runtimeErrors(source: String, message: String) throws {
         let template = try ChatTemplate(source: source)
@@ -199,5 +200,26 @@ import Testing
         #expect(try template.render(messages: [], addGenerationPrompt: false, extraContext: ["v": value])
                 == "{\"z\": 1, \"a\": [2.5, \"é\\né🙂\", true, null], \"m\": {}}|2|é\né🙂")
         #expect(throws: JinjaJSONError.self) { try JinjaValue(json: "{\"a\": }") }
+    }
+}
+
+extension ChatTemplateTests {
+    @Test("the HF folder's tokenizer_config.json gives the same template and tokens as the GGUF")
+    func huggingFaceFolder() throws {
+        #expect(FileManager.default.fileExists(atPath: Fixtures.smolLM2HFFolder), "run scripts/setup.sh to make the HF folder")
+        let fromFolder = try ChatTemplate(huggingFaceFolder: Fixtures.smolLM2HFFolder)
+        let fromGGUF = try ChatTemplate(gguf: try GGUFFile(path: Fixtures.smolLM2GGUF))
+        #expect(fromFolder.source == fromGGUF.source)
+        #expect(fromFolder.defaultBOSToken == "<|im_start|>")
+        #expect(fromFolder.defaultEOSToken == "<|im_end|>")
+    }
+
+    @Test("a runaway template stops at the loop budget instead of hanging")
+    func loopBudget() throws {
+        var template = try ChatTemplate(source: "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}")
+        template.limits.maxLoopIterations = 5_000
+        #expect(throws: ChatTemplateError.runtime(line: 1, message: "the template ran more than 5000 loop iterations")) {
+            try template.render(messages: [], addGenerationPrompt: false)
+        }
     }
 }

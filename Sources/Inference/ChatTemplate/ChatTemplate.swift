@@ -19,6 +19,8 @@ public struct ChatTemplate: Sendable {
     public var defaultBOSToken: String
     public var defaultEOSToken: String
     private let nodes: [JinjaNode]
+    /// Bounds on loops, macro nesting and output size; templates in model files are untrusted input.
+    var limits = JinjaLimits()
 
     /// Parses `source`; a syntax error names its line and column.
     public init(source: String, bosToken: String = "", eosToken: String = "") throws(ChatTemplateError) {
@@ -63,6 +65,6 @@ public struct ChatTemplate: Sendable {
         for (name, value) in extraContext { root.set(name, value) }
         root.set("messages", messages)
         root.set("add_generation_prompt", .bool(addGenerationPrompt))
-        return try JinjaInterpreter().render(nodes, scope: root)
+        return try JinjaInterpreter(limits: limits).render(nodes, scope: root)
     }
 }

@@ -2,6 +2,13 @@
 import Foundation
 
 extension JinjaInterpreter {
+    /// Every filter `applyFilter` knows; the parser rejects others, as jinja2 does when it compiles a template.
+    static let filterNames: Set<String> = [
+        "default", "d", "safe", "string", "trim", "upper", "lower", "capitalize", "title", "replace", "length", "count",
+        "first", "last", "list", "join", "reverse", "unique", "sort", "items", "int", "float", "abs", "round", "indent",
+        "tojson", "selectattr", "rejectattr", "select", "reject", "map", "escape", "e", "sum", "min", "max",
+    ]
+
     func applyFilter(_ name: String, to value: JinjaValue, arguments a: Arguments) throws(ChatTemplateError) -> JinjaValue {
         switch name {
         case "default", "d":

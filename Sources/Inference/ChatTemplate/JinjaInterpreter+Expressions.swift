@@ -195,7 +195,10 @@ extension JinjaInterpreter {
     private func arithmetic(_ op: String, _ a: JinjaValue, _ b: JinjaValue) throws(ChatTemplateError) -> JinjaValue {
         let unsupported = fail("unsupported operand type(s) for \(op): '\(a.typeName)' and '\(b.typeName)'")
         switch (op, a, b) {
-        case ("+", .string(let x), .string(let y)): return .string(x + y)
+        case ("+", .string(let x), .string(let y)):
+            // Repeated `s = s + s` would otherwise grow without bound before anything is output.
+            guard x.utf8.count + y.utf8.count <= limits.maxOutputBytes else { throw fail("the concatenated string would be too long") }
+            return .string(x + y)
         case ("+", .string, _): throw fail("can only concatenate str (not \"\(b.typeName)\") to str")
         case ("+", .array(let x), .array(let y)): return .array(x + y)
         case ("+", .tuple(let x), .tuple(let y)): return .tuple(x + y)

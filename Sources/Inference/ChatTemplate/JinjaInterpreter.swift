@@ -25,6 +25,8 @@ struct JinjaLimits {
     var maxCallDepth = 64
     var maxRangeLength = 100_000
     var maxOutputBytes = 64 << 20
+    /// Loop iterations over the whole render (nested loops multiply; this bounds the product).
+    var maxLoopIterations = 1_000_000
 }
 
 final class JinjaInterpreter {
@@ -34,6 +36,7 @@ final class JinjaInterpreter {
     /// The line of the statement being run, for runtime error messages.
     var line = 1
     var callDepth = 0
+    var loopIterations = 0
 
     init(limits: JinjaLimits = JinjaLimits()) { self.limits = limits }
 
@@ -120,6 +123,10 @@ final class JinjaInterpreter {
             return
         }
         for (i, item) in items.enumerated() {
+            loopIterations += 1
+            guard loopIterations <= limits.maxLoopIterations else {
+                throw fail("the template ran more than \(limits.maxLoopIterations) loop iterations")
+            }
             let frame = JinjaScope(parent: scope)
             try bind(targets, to: item, in: frame)
             var loop = JinjaDictionary()

@@ -1,8 +1,8 @@
 // Recursive-descent parser from tokens to the syntax tree, with jinja2's operator precedence.
 
 struct JinjaParser {
-    private let tokens: [JinjaToken]
-    private var index = 0
+    let tokens: [JinjaToken]
+    var index = 0
 
     init(tokens: [JinjaToken]) { self.tokens = tokens }
 
@@ -15,9 +15,9 @@ struct JinjaParser {
 
     // MARK: statements
 
-    private var current: JinjaToken { tokens[index] }
+    var current: JinjaToken { tokens[index] }
 
-    private mutating func advance() -> JinjaToken {
+    mutating func advance() -> JinjaToken {
         let t = tokens[index]
         if index < tokens.count - 1 { index += 1 }
         return t
@@ -169,7 +169,9 @@ struct JinjaParser {
         var filters: [(name: String, arguments: JinjaArguments)] = []
         while case .op("|") = current.kind {
             _ = advance()
+            let nameToken = current
             let name = try expectName()
+            guard JinjaInterpreter.filterNames.contains(name) else { throw error(at: nameToken, "no filter named '\(name)'") }
             var arguments = JinjaArguments()
             if case .op("(") = current.kind { arguments = try parseCallArguments() }
             filters.append((name, arguments))
@@ -221,285 +223,16 @@ struct JinjaParser {
         return .callBlock(call, caller: JinjaMacro(name: "caller", parameters: parameters, body: body), line: line)
     }
 
-    // MARK: expressions (lowest precedence first)
-
-    mutating func parseExpression() throws(ChatTemplateError) -> JinjaExpression {
-        let value = try parseOr()
-        guard case .name("if") = current.kind else { return value }
-        _ = advance()
-        let condition = try parseOr()
-        var otherwise: JinjaExpression? = nil
-        if case .name("else") = current.kind {
-            _ = advance()
-            otherwise = try parseExpression()
-        }
-        return .conditional(value: value, condition: condition, otherwise: otherwise)
-    }
-
-    private mutating func parseOr() throws(ChatTemplateError) -> JinjaExpression {
-        var left = try parseAnd()
-        while case .name("or") = current.kind {
-            _ = advance()
-            left = .or(left, try parseAnd())
-        }
-        return left
-    }
-
-    private mutating func parseAnd() throws(ChatTemplateError) -> JinjaExpression {
-        var left = try parseNot()
-        while case .name("and") = current.kind {
-            _ = advance()
-            left = .and(left, try parseNot())
-        }
-        return left
-    }
-
-    private mutating func parseNot() throws(ChatTemplateError) -> JinjaExpression {
-        if case .name("not") = current.kind {
-            _ = advance()
-            return .unary("not", try parseNot())
-        }
-        return try parseCompare()
-    }
-
-    private mutating func parseCompare() throws(ChatTemplateError) -> JinjaExpression {
-        var left = try parseMath1()
-        while true {
-            switch current.kind {
-            case .op(let op) where ["==", "!=", "<", "<=", ">", ">="].contains(op):
-                _ = advance()
-                left = .binary(op, left, try parseMath1())
-            case .name("in"):
-                _ = advance()
-                left = .binary("in", left, try parseMath1())
-            case .name("not") where index + 1 < tokens.count && tokens[index + 1].kind == .name("in"):
-                _ = advance(); _ = advance()
-                left = .binary("not in", left, try parseMath1())
-            default:
-                return left
-            }
-        }
-    }
-
-    private mutating func parseMath1() throws(ChatTemplateError) -> JinjaExpression {
-        var left = try parseConcat()
-        while case .op(let op) = current.kind, op == "+" || op == "-" {
-            _ = advance()
-            left = .binary(op, left, try parseConcat())
-        }
-        return left
-    }
-
-    private mutating func parseConcat() throws(ChatTemplateError) -> JinjaExpression {
-        var left = try parseMath2()
-        while case .op("~") = current.kind {
-            _ = advance()
-            left = .binary("~", left, try parseMath2())
-        }
-        return left
-    }
-
-    private mutating func parseMath2() throws(ChatTemplateError) -> JinjaExpression {
-        var left = try parsePow()
-        while case .op(let op) = current.kind, ["*", "/", "//", "%"].contains(op) {
-            _ = advance()
-            left = .binary(op, left, try parsePow())
-        }
-        return left
-    }
-
-    private mutating func parsePow() throws(ChatTemplateError) -> JinjaExpression {
-        var left = try parseUnary(withFilters: true)
-        while case .op("**") = current.kind {
-            _ = advance()
-            left = .binary("**", left, try parseUnary(withFilters: true))
-        }
-        return left
-    }
-
-    private mutating func parseUnary(withFilters: Bool) throws(ChatTemplateError) -> JinjaExpression {
-        var node: JinjaExpression
-        if case .op(let op) = current.kind, op == "-" || op == "+" {
-            _ = advance()
-            node = .unary(op, try parseUnary(withFilters: false))
-        } else {
-            node = try parsePrimary()
-        }
-        node = try parsePostfix(node)
-        if withFilters { node = try parseFiltersAndTests(node) }
-        return node
-    }
-
-    private mutating func parsePrimary() throws(ChatTemplateError) -> JinjaExpression {
-        let token = advance()
-        switch token.kind {
-        case .name(let n):
-            switch n {
-            case "true", "True": return .literal(.bool(true))
-            case "false", "False": return .literal(.bool(false))
-            case "none", "None": return .literal(.none)
-            default: return .name(n)
-            }
-        case .string(var s):
-            // Adjacent string literals concatenate, as in Python.
-            while case .string(let more) = current.kind { s += more; _ = advance() }
-            return .literal(.string(s))
-        case .integer(let i): return .literal(.int(i))
-        case .float(let d): return .literal(.double(d))
-        case .op("("):
-            if case .op(")") = current.kind { _ = advance(); return .tuple([]) }
-            let first = try parseExpression()
-            guard case .op(",") = current.kind else {
-                try expectOp(")")
-                return first
-            }
-            var items = [first]
-            while case .op(",") = current.kind {
-                _ = advance()
-                if case .op(")") = current.kind { break }
-                items.append(try parseExpression())
-            }
-            try expectOp(")")
-            return .tuple(items)
-        case .op("["):
-            var items: [JinjaExpression] = []
-            while true {
-                if case .op("]") = current.kind { _ = advance(); break }
-                items.append(try parseExpression())
-                if case .op(",") = current.kind { _ = advance(); continue }
-                try expectOp("]")
-                break
-            }
-            return .list(items)
-        case .op("{"):
-            var pairs: [(key: JinjaExpression, value: JinjaExpression)] = []
-            while true {
-                if case .op("}") = current.kind { _ = advance(); break }
-                let key = try parseExpression()
-                try expectOp(":")
-                pairs.append((key, try parseExpression()))
-                if case .op(",") = current.kind { _ = advance(); continue }
-                try expectOp("}")
-                break
-            }
-            return .dictionary(pairs)
-        default:
-            throw error(at: token, "expected a value, found \(describe(token))")
-        }
-    }
-
-    private mutating func parsePostfix(_ base: JinjaExpression) throws(ChatTemplateError) -> JinjaExpression {
-        var node = base
-        while true {
-            switch current.kind {
-            case .op("."):
-                _ = advance()
-                let t = advance()
-                switch t.kind {
-                case .name(let n): node = .attribute(node, n)
-                case .integer(let i): node = .item(node, .literal(.int(i)))
-                default: throw error(at: t, "expected an attribute name after '.', found \(describe(t))")
-                }
-            case .op("["):
-                _ = advance()
-                node = try parseSubscript(node)
-            case .op("("):
-                node = .call(node, try parseCallArguments())
-            default:
-                return node
-            }
-        }
-    }
-
-    private mutating func parseSubscript(_ base: JinjaExpression) throws(ChatTemplateError) -> JinjaExpression {
-        var parts: [JinjaExpression?] = [nil]
-        var isSlice = false
-        while true {
-            switch current.kind {
-            case .op(":"):
-                _ = advance()
-                isSlice = true
-                guard parts.count < 3 else { throw error(at: current, "a slice takes at most three parts") }
-                parts.append(nil)
-            case .op("]"):
-                _ = advance()
-                if !isSlice {
-                    guard let e = parts[0] else { throw error(at: current, "empty subscript") }
-                    return .item(base, e)
-                }
-                while parts.count < 3 { parts.append(nil) }
-                return .slice(base, start: parts[0], stop: parts[1], step: parts[2])
-            default:
-                guard parts[parts.count - 1] == nil else { throw error(at: current, "expected ':' or ']' in the subscript, found \(describe(current))") }
-                parts[parts.count - 1] = try parseExpression()
-            }
-        }
-    }
-
-    private mutating func parseCallArguments() throws(ChatTemplateError) -> JinjaArguments {
-        try expectOp("(")
-        var arguments = JinjaArguments()
-        while true {
-            if case .op(")") = current.kind { _ = advance(); return arguments }
-            if case .name(let n) = current.kind, index + 1 < tokens.count, tokens[index + 1].kind == .op("=") {
-                _ = advance(); _ = advance()
-                arguments.keyword.append((n, try parseExpression()))
-            } else {
-                guard arguments.keyword.isEmpty else { throw error(at: current, "a positional argument follows a keyword argument") }
-                arguments.positional.append(try parseExpression())
-            }
-            if case .op(",") = current.kind { _ = advance(); continue }
-            guard case .op(")") = current.kind else { throw error(at: current, "expected ',' or ')' in the arguments, found \(describe(current))") }
-        }
-    }
-
-    private mutating func parseFiltersAndTests(_ base: JinjaExpression) throws(ChatTemplateError) -> JinjaExpression {
-        var node = base
-        while true {
-            switch current.kind {
-            case .op("|"):
-                _ = advance()
-                let line = current.line
-                let name = try expectDottedName()
-                var arguments = JinjaArguments()
-                if case .op("(") = current.kind { arguments = try parseCallArguments() }
-                node = .filter(node, name: name, arguments, line: line)
-            case .name("is"):
-                _ = advance()
-                var negated = false
-                if case .name("not") = current.kind { _ = advance(); negated = true }
-                let line = current.line
-                let name = try expectDottedName()
-                var arguments = JinjaArguments()
-                switch current.kind {
-                case .op("("):
-                    arguments = try parseCallArguments()
-                case .name(let n) where !["else", "or", "and"].contains(n):
-                    arguments.positional = [try parsePostfix(try parsePrimary())]
-                case .string, .integer, .float, .op("["), .op("{"):
-                    arguments.positional = [try parsePostfix(try parsePrimary())]
-                default:
-                    break
-                }
-                node = .test(node, name: name, arguments, negated: negated, line: line)
-            case .op("("):
-                node = .call(node, try parseCallArguments())
-            default:
-                return node
-            }
-        }
-    }
-
     // MARK: helpers
 
-    private mutating func expectName() throws(ChatTemplateError) -> String {
+    mutating func expectName() throws(ChatTemplateError) -> String {
         guard case .name(let n) = current.kind else { throw error(at: current, "expected a name, found \(describe(current))") }
         _ = advance()
         return n
     }
 
     /// Filter and test names (`==` and friends are test names too: `x is == 3` is legal jinja).
-    private mutating func expectDottedName() throws(ChatTemplateError) -> String {
+    mutating func expectDottedName() throws(ChatTemplateError) -> String {
         switch current.kind {
         case .name(var n):
             _ = advance()
@@ -516,17 +249,17 @@ struct JinjaParser {
         }
     }
 
-    private mutating func expectOp(_ op: String) throws(ChatTemplateError) {
+    mutating func expectOp(_ op: String) throws(ChatTemplateError) {
         guard case .op(op) = current.kind else { throw error(at: current, "expected '\(op)', found \(describe(current))") }
         _ = advance()
     }
 
-    private mutating func expectEnd(_ kind: JinjaToken.Kind, _ text: String) throws(ChatTemplateError) {
+    mutating func expectEnd(_ kind: JinjaToken.Kind, _ text: String) throws(ChatTemplateError) {
         guard current.kind == kind else { throw error(at: current, "expected '\(text)' to end the tag, found \(describe(current))") }
         _ = advance()
     }
 
-    private func describe(_ token: JinjaToken) -> String {
+    func describe(_ token: JinjaToken) -> String {
         switch token.kind {
         case .text: "text"
         case .variableStart: "'{{'"
@@ -542,7 +275,7 @@ struct JinjaParser {
         }
     }
 
-    private func error(at token: JinjaToken, _ message: String) -> ChatTemplateError {
+    func error(at token: JinjaToken, _ message: String) -> ChatTemplateError {
         .syntax(line: token.line, column: token.column, message: message)
     }
 }

@@ -1,6 +1,13 @@
 // The `is` tests (`x is defined`, `x is equalto y`, ...), following jinja2's definitions.
 
 extension JinjaInterpreter {
+    /// Every test `applyTest` knows; the parser rejects others, as jinja2 does when it compiles a template.
+    static let testNames: Set<String> = [
+        "defined", "undefined", "none", "boolean", "true", "false", "integer", "float", "number", "string", "mapping",
+        "iterable", "sequence", "callable", "odd", "even", "divisibleby", "eq", "equalto", "==", "ne", "!=", "lt",
+        "lessthan", "<", "le", "<=", "gt", "greaterthan", ">", "ge", ">=", "in", "sameas", "lower", "upper", "escaped",
+    ]
+
     func applyTest(_ name: String, to value: JinjaValue, arguments a: Arguments) throws(ChatTemplateError) -> Bool {
         func other() throws(ChatTemplateError) -> JinjaValue {
             guard let v = a.positional.first ?? a.keyword.first?.value else { throw fail("the test '\(name)' needs an argument") }
