@@ -12,14 +12,17 @@ import Testing
         let template: String
         let caseName: String
         let addGenerationPrompt: Bool
-        let messages: [ChatMessage]
+        /// Set when every message is just role + content; otherwise render `messageValues` (tool calls etc.).
+        let messages: [ChatMessage]?
+        let messageValues: JinjaValue
         let extraContext: [String: JinjaValue]
         let expected: String?
         let error: String?
+        let errorType: String?
     }
 
     static let templateNames = ["smollm2-135m-instruct", "llama-3.1-instruct", "mistral-7b-instruct-v0.2",
-                                "qwen2.5-instruct", "gemma-2-it", "features"]
+                                "mistral-nemo-instruct-2407", "qwen2.5-instruct", "gemma-2-it", "features"]
 
     static func goldens() throws -> (tokens: [String: (bos: String, eos: String)], records: [GoldenRecord]) {
         let document = try #require(try JSONSerialization.jsonObject(with: Fixtures.data("chat-templates/expected.json")) as? [String: Any])
@@ -29,16 +32,18 @@ import Testing
         let rawRecords = try #require(document["records"] as? [[String: Any]])
         var records: [GoldenRecord] = []
         for r in rawRecords {
-            let messages = try #require(r["messages"] as? [[String: String]]).map { ChatMessage(role: $0["role"]!, content: $0["content"]!) }
+            let messageValues = try JinjaValue(json: try #require(r["messages_json"] as? String))
+            let plain = (r["messages"] as? [[String: Any]])?.allSatisfy { Set($0.keys) == ["role", "content"] } ?? false
+            let messages = plain ? try #require(r["messages"] as? [[String: String]]).map { ChatMessage(role: $0["role"]!, content: $0["content"]!) } : nil
             guard case .dictionary(let extra) = try JinjaValue(json: try #require(r["extra_context"] as? String)) else {
                 Issue.record("extra_context is not a JSON object")
                 continue
             }
             records.append(GoldenRecord(
                 template: try #require(r["template"] as? String), caseName: try #require(r["case"] as? String),
-                addGenerationPrompt: try #require(r["add_generation_prompt"] as? Bool), messages: messages,
+                addGenerationPrompt: try #require(r["add_generation_prompt"] as? Bool), messages: messages, messageValues: messageValues,
                 extraContext: Dictionary(uniqueKeysWithValues: extra.pairs.map { ($0.key, $0.value) }),
-                expected: r["expected"] as? String, error: r["error"] as? String))
+                expected: r["expected"] as? String, error: r["error"] as? String, errorType: r["error_type"] as? String))
         }
         return (tokens, records)
     }
@@ -55,15 +60,26 @@ import Testing
             let label = "\(templateName) / \(record.caseName) / add_generation_prompt=\(record.addGenerationPrompt)"
             let outcome = Self.attempt {
                 () throws(ChatTemplateError) in
-                try template.render(messages: record.messages, addGenerationPrompt: record.addGenerationPrompt,
-                                    bosToken: token.bos, eosToken: token.eos, extraContext: record.extraContext)
+                if let messages = record.messages {
+                    return try template.render(messages: messages, addGenerationPrompt: record.addGenerationPrompt,
+                                               bosToken: token.bos, eosToken: token.eos, extraContext: record.extraContext)
+                }
+                return try template.render(messages: record.messageValues, addGenerationPrompt: record.addGenerationPrompt,
+                                           bosToken: token.bos, eosToken: token.eos, extraContext: record.extraContext)
             }
             switch outcome {
             case .success(let rendered):
                 #expect(record.error == nil, "\(label): expected the error \(record.error ?? "") but rendered")
                 #expect(rendered == record.expected, "\(label)")
             case .failure(let error):
-                #expect(record.error.map { ChatTemplateError.raised(message: $0) } == error, "\(label): \(error)")
+                if record.errorType == "TemplateError" {
+                    #expect(record.error.map { ChatTemplateError.raised(message: $0) } == error, "\(label): \(error)")
+                } else if case .runtime(_, let message) = error {
+                    // jinja2's UndefinedError (e.g. messages[0] of an empty conversation), with its wording.
+                    #expect(record.errorType == "UndefinedError" && message == record.error, "\(label): \(error)")
+                } else {
+                    Issue.record("\(label): \(error), but transformers raised \(record.errorType ?? "nothing")")
+                }
             }
         }
     }
@@ -114,7 +130,8 @@ import Testing
         ("x\n{{ 'unterminated }}", 2, 4),
         ("{{ a b }}", 1, 6),
         ("{{ x|nosuchfilter }}", 1, 6),
-        ("{% if x is nosuchtest %}{% endif %}", 1, 12),
+        ("{{ x is nosuchtest }}", 1, 9),
+        ("{% for m in [] %}{{ m|nosuchfilter }}{% endfor %}", 1, 23),
     ])
     func syntaxErrorPosition(source: String, line: Int, column: Int) throws {
         switch Self.attempt({ () throws(ChatTemplateError) in try ChatTemplate(source: source) }) {
@@ -220,6 +237,42 @@ extension ChatTemplateTests {
         template.limits.maxLoopIterations = 5_000
         #expect(throws: ChatTemplateError.runtime(line: 1, message: "the template ran more than 5000 loop iterations")) {
             try template.render(messages: [], addGenerationPrompt: false)
+        }
+    }
+}
+
+extension ChatTemplateTests {
+    @Test("single-feature snippets render like jinja2 in transformers' environment, or fail the same way")
+    func snippets() throws {
+        let document = try #require(try JSONSerialization.jsonObject(with: Fixtures.data("chat-templates/snippets.json")) as? [String: Any])
+        guard case .dictionary(let context) = try JinjaValue(json: try #require(document["context_json"] as? String)) else {
+            Issue.record("context_json is not an object")
+            return
+        }
+        let extra = Dictionary(uniqueKeysWithValues: context.pairs.map { ($0.key, $0.value) })
+        let snippets = try #require(document["snippets"] as? [[String: Any]])
+        #expect(snippets.count >= 70)
+        for snippet in snippets {
+            let source = try #require(snippet["source"] as? String)
+            let outcome = Self.attempt { () throws(ChatTemplateError) in
+                try ChatTemplate(source: source).render(messages: [], addGenerationPrompt: false, extraContext: extra)
+            }
+            let label = source.debugDescription
+            switch (outcome, snippet["expected"] as? String, snippet["error_type"] as? String) {
+            case (.success(let rendered), let expected?, _):
+                #expect(rendered == expected, "\(label)")
+            case (.failure(let error), _, "TemplateError"?):
+                #expect(error == .raised(message: snippet["error"] as? String ?? ""), "\(label)")
+            case (.failure(let error), _, let kind?) where kind == "TemplateSyntaxError" || kind == "TemplateAssertionError":
+                guard case .syntax(let line, _, _) = error else { Issue.record("\(label): expected a syntax error, got \(error)"); continue }
+                #expect(line == snippet["error_line"] as? Int, "\(label): \(error)")
+            case (.failure(let error), _, let kind?):
+                guard case .runtime(_, let message) = error else { Issue.record("\(label): expected a runtime error, got \(error)"); continue }
+                // Undefined errors carry jinja2's exact wording; other Python errors only need to be errors.
+                if kind == "UndefinedError" { #expect(message == snippet["error"] as? String, "\(label)") }
+            default:
+                Issue.record("\(label): rendered \(outcome) but jinja2 gave \(snippet)")
+            }
         }
     }
 }

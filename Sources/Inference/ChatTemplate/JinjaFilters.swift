@@ -10,6 +10,8 @@ extension JinjaInterpreter {
     ]
 
     func applyFilter(_ name: String, to value: JinjaValue, arguments a: Arguments) throws(ChatTemplateError) -> JinjaValue {
+        // Undefined's __int__/__float__ and string methods raise, which these filters do not catch.
+        if case .undefined(let message) = value, ["int", "float", "indent"].contains(name) { throw fail(message) }
         switch name {
         case "default", "d":
             let useDefault = value.isUndefined || ((a.value(1, "boolean")?.isTruthy ?? false) && !value.isTruthy)

@@ -84,10 +84,9 @@ extension JinjaInterpreter {
     func attribute(_ name: String, of value: JinjaValue) throws(ChatTemplateError) -> JinjaValue {
         switch value {
         case .undefined(let message): throw fail(message)
-        case .dictionary(let d): return d[name] ?? .undefined("'dict object' has no attribute '\(name)'")
-        case .namespace(let ns): return ns.attributes[name] ?? .undefined("'Namespace object' has no attribute '\(name)'")
-        case .none: return .undefined("'None' has no attribute '\(name)'")
-        default: return .undefined("'\(value.typeName) object' has no attribute '\(name)'")
+        case .dictionary(let d): return d[name] ?? missingAttribute(name, of: value)
+        case .namespace(let ns): return ns.attributes[name] ?? missingAttribute(name, of: value)
+        default: return missingAttribute(name, of: value)
         }
     }
 
@@ -96,26 +95,41 @@ extension JinjaInterpreter {
         if case .undefined(let message) = value { throw fail(message) }
         if case .undefined(let message) = key { throw fail(message) }
         switch (value, key) {
+        case (.dictionary(let d), .string(let k)):
+            return d[k] ?? missingAttribute(k, of: value)
         case (.dictionary(let d), _):
-            let k = key.pythonString
-            return d[k] ?? .undefined("'dict object' has no attribute '\(k)'")
+            return d[key.pythonString] ?? missingElement(key, of: value)
         case (.array(let a), _), (.tuple(let a), _):
             guard let i = index(key) else { break }
             let j = i < 0 ? i + a.count : i
-            guard j >= 0, j < a.count else { return .undefined("'\(value.typeName) object' has no element \(i)") }
+            guard j >= 0, j < a.count else { return missingElement(key, of: value) }
             return a[j]
         case (.string(let s), _):
             guard let i = index(key) else { break }
             let scalars = Array(s.unicodeScalars)
             let j = i < 0 ? i + scalars.count : i
-            guard j >= 0, j < scalars.count else { return .undefined("'str object' has no element \(i)") }
+            guard j >= 0, j < scalars.count else { return missingElement(key, of: value) }
             return .string(String(scalars[j]))
         default:
             break
         }
         if case .string(let name) = key { return try attribute(name, of: value) }
-        if case .none = value { return .undefined("'None' has no element \(key.pythonRepr)") }
-        return .undefined("'\(value.typeName) object' has no element \(key.pythonRepr)")
+        return missingElement(key, of: value)
+    }
+
+    /// jinja2's wording: "'dict object' has no attribute 'x'", "'None' has no attribute 'x'".
+    private func missingAttribute(_ name: String, of value: JinjaValue) -> JinjaValue {
+        .undefined("'\(objectTypeName(value))' has no attribute \(PythonString.repr(name))")
+    }
+
+    /// jinja2's wording for non-string keys: "list object has no element 0" (no quotes on the type).
+    private func missingElement(_ key: JinjaValue, of value: JinjaValue) -> JinjaValue {
+        .undefined("\(objectTypeName(value)) has no element \(key.pythonRepr)")
+    }
+
+    private func objectTypeName(_ value: JinjaValue) -> String {
+        if case .none = value { return "None" }
+        return "\(value.typeName) object"
     }
 
     private func index(_ key: JinjaValue) -> Int? {

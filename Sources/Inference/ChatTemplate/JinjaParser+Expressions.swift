@@ -242,7 +242,7 @@ extension JinjaParser {
                 _ = advance()
                 let nameToken = current
                 let name = try expectDottedName()
-                guard JinjaInterpreter.filterNames.contains(name) else { throw error(at: nameToken, "no filter named '\(name)'") }
+                guard inConditional || JinjaInterpreter.filterNames.contains(name) else { throw error(at: nameToken, "no filter named '\(name)'") }
                 var arguments = JinjaArguments()
                 if case .op("(") = current.kind { arguments = try parseCallArguments() }
                 node = .filter(node, name: name, arguments, line: nameToken.line)
@@ -252,7 +252,7 @@ extension JinjaParser {
                 if case .name("not") = current.kind { _ = advance(); negated = true }
                 let nameToken = current
                 let name = try expectDottedName()
-                guard JinjaInterpreter.testNames.contains(name) else { throw error(at: nameToken, "no test named '\(name)'") }
+                guard inConditional || JinjaInterpreter.testNames.contains(name) else { throw error(at: nameToken, "no test named '\(name)'") }
                 let line = nameToken.line
                 var arguments = JinjaArguments()
                 switch current.kind {

@@ -3,6 +3,9 @@
 struct JinjaParser {
     let tokens: [JinjaToken]
     var index = 0
+    /// True inside `{% if %}` (condition and branches) but not inside loops or macros below it: jinja2 compiles
+    /// those "soft" frames so that an unknown filter or test there fails only if it is evaluated.
+    var inConditional = false
 
     init(tokens: [JinjaToken]) { self.tokens = tokens }
 
@@ -85,6 +88,9 @@ struct JinjaParser {
     }
 
     private mutating func parseIf(line: Int) throws(ChatTemplateError) -> JinjaNode {
+        let outer = inConditional
+        inConditional = true
+        defer { inConditional = outer }
         var branches: [(condition: JinjaExpression, body: [JinjaNode])] = []
         var otherwise: [JinjaNode] = []
         var opened = tokens[index - 1]
@@ -109,6 +115,8 @@ struct JinjaParser {
 
     private mutating func parseFor(line: Int) throws(ChatTemplateError) -> JinjaNode {
         let opened = tokens[index - 1]
+        let outer = inConditional
+        defer { inConditional = outer }
         var targets = [try expectName()]
         while case .op(",") = current.kind {
             _ = advance()
@@ -125,6 +133,7 @@ struct JinjaParser {
         }
         if case .name("recursive") = current.kind { throw error(at: current, "recursive loops are not supported") }
         try expectEnd(.blockEnd, "%}")
+        inConditional = false
         let (body, end) = try parseBlockBody(until: ["else", "endfor"], opened: opened)
         var otherwise: [JinjaNode] = []
         if end == "else" {
@@ -171,7 +180,7 @@ struct JinjaParser {
             _ = advance()
             let nameToken = current
             let name = try expectName()
-            guard JinjaInterpreter.filterNames.contains(name) else { throw error(at: nameToken, "no filter named '\(name)'") }
+            guard inConditional || JinjaInterpreter.filterNames.contains(name) else { throw error(at: nameToken, "no filter named '\(name)'") }
             var arguments = JinjaArguments()
             if case .op("(") = current.kind { arguments = try parseCallArguments() }
             filters.append((name, arguments))
@@ -203,8 +212,11 @@ struct JinjaParser {
 
     private mutating func parseMacro(line: Int) throws(ChatTemplateError) -> JinjaNode {
         let opened = tokens[index - 1]
+        let outer = inConditional
+        defer { inConditional = outer }
         let name = try expectName()
         guard case .op("(") = current.kind else { throw error(at: current, "expected '(' after the macro name '\(name)'") }
+        inConditional = false
         let parameters = try parseMacroSignature(name: name)
         try expectEnd(.blockEnd, "%}")
         let (body, _) = try parseBlockBody(until: ["endmacro"], opened: opened)
@@ -214,10 +226,13 @@ struct JinjaParser {
 
     private mutating func parseCall(line: Int) throws(ChatTemplateError) -> JinjaNode {
         let opened = tokens[index - 1]
+        let outer = inConditional
+        defer { inConditional = outer }
         let parameters = try parseMacroSignature(name: "caller")
         let call = try parseExpression()
         guard case .call = call else { throw error(at: opened, "'call' must be followed by a macro call") }
         try expectEnd(.blockEnd, "%}")
+        inConditional = false
         let (body, _) = try parseBlockBody(until: ["endcall"], opened: opened)
         try expectEnd(.blockEnd, "%}")
         return .callBlock(call, caller: JinjaMacro(name: "caller", parameters: parameters, body: body), line: line)

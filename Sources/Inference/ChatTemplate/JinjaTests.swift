@@ -34,7 +34,8 @@ extension JinjaInterpreter {
             }
         case "sequence":
             switch value {
-            case .string, .array, .tuple, .dictionary: return true
+            // Undefined has __len__ and __getitem__, so jinja2 calls it a sequence.
+            case .undefined, .string, .array, .tuple, .dictionary: return true
             default: return false
             }
         case "callable": if case .callable = value { return true } else { return false }

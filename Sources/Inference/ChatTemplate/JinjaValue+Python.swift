@@ -46,7 +46,7 @@ extension JinjaValue {
     /// Python's `repr(x)`, used for items inside printed lists and dicts.
     var pythonRepr: String {
         switch self {
-        case .undefined: ""
+        case .undefined: "Undefined"
         case .none: "None"
         case .bool(let b): b ? "True" : "False"
         case .int(let i): String(i)
