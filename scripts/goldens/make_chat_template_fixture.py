@@ -121,6 +121,7 @@ SNIPPETS = [
     "\t{% if true %}\ttab{% endif %}\n",
     "line\r\nwindows\r\n{% if true %}\r\nx{% endif %}",
     "{%- for i in [1, 2] -%}\n  {{ i }}\n{%- endfor -%}\n!",
+    "a\u00a0\u2003\n {{- 'b' -}} \u3000\r\n c",
     "{% for i in [1, 2] %}\n  {{ i }}\n{% endfor %}\n!",
     # loops
     "{% for x in 'abc' %}{{ loop.index }}{{ loop.index0 }}{{ loop.revindex }}{{ loop.revindex0 }}{{ loop.first|int }}{{ loop.last|int }}{{ loop.length }}{{ loop.previtem|default('-') }}{{ loop.nextitem|default('-') }};{% endfor %}",

@@ -313,12 +313,12 @@ extension JinjaInterpreter {
         case .string(let s)?: options.indent = s
         default: break
         }
-        if let separators = a.value(2, "separators"), case .array(let pair) = separators.isTruthy ? separators : .none, pair.count == 2 {
+        switch a.value(2, "separators") {
+        case .array(let pair)?, .tuple(let pair)?:
+            guard pair.count == 2 else { throw fail("tojson separators must be an (item_separator, key_separator) pair") }
             options.itemSeparator = pair[0].pythonString
             options.keySeparator = pair[1].pythonString
-        } else if case .tuple(let pair)? = a.value(2, "separators"), pair.count == 2 {
-            options.itemSeparator = pair[0].pythonString
-            options.keySeparator = pair[1].pythonString
+        default: break
         }
         options.sortKeys = a.value(3, "sort_keys")?.isTruthy ?? false
         do {

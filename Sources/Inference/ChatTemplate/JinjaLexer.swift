@@ -85,16 +85,17 @@ struct JinjaLexer {
                 out += tokens
             case .text(let start, let end):
                 var lo = start, hi = end
+                var stripLeading = false, stripTrailing = false
                 if index > 0, case .tag(_, let isBlock, _, _, let stripAfter, let keepNewline) = pieces[index - 1] {
                     if stripAfter {
-                        while lo < hi, isSpace(bytes[lo]) { lo += 1 }
+                        stripLeading = true
                     } else if isBlock, trimBlocks, !keepNewline, lo < hi, bytes[lo] == 0x0A {
                         lo += 1  // trim_blocks: the first newline after a block or comment tag
                     }
                 }
                 if index + 1 < pieces.count, case .tag(_, let isBlock, let stripBefore, let keepIndent, _, _) = pieces[index + 1] {
                     if stripBefore {
-                        while hi > lo, isSpace(bytes[hi - 1]) { hi -= 1 }
+                        stripTrailing = true
                     } else if isBlock, lstripBlocks, !keepIndent {
                         // lstrip_blocks: spaces and tabs between a line start and a block or comment tag.
                         var j = hi
@@ -103,7 +104,12 @@ struct JinjaLexer {
                         if atLineStart { hi = j }
                     }
                 }
-                if lo < hi { out.append(token(.text(String(decoding: bytes[lo..<hi], as: UTF8.self)), at: start)) }
+                var text = String(decoding: bytes[lo..<hi], as: UTF8.self)
+                // `-` strips what Python's \s matches, which includes Unicode spaces, not just ASCII.
+                if stripLeading || stripTrailing {
+                    text = PythonString.strip(text, chars: nil, leading: stripLeading, trailing: stripTrailing)
+                }
+                if !text.isEmpty { out.append(token(.text(text), at: start)) }
             }
         }
         out.append(token(.end, at: bytes.count))
