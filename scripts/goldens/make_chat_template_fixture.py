@@ -184,6 +184,9 @@ SNIPPETS = [
     "{{ 1 < 2 < 3 }} {{ [1, 2] < [1, 3] }} {{ 'abc' < 'abd' }} {{ (1 > 0) == true }} {{ 0 or '' or 'last' }} {{ 1 and 'two' }} {{ none or 0 }}",
     "{{ 'a' + 1 }}",
     "{{ 1 < 'a' }}",
+    "{{ 3 > 2 > 1 }} {{ 1 < 3 > 2 }} {{ 1 == 1 == 1 }} {{ 2 > 1 == true }} {{ 'a' in 'abc' in ['abc'] }} {{ 1 < 2 < missing_is_never_evaluated if false else 'short' }}",
+    "{% for i in range(5) %}{{ loop.cycle('odd', 'even') }} {% endfor %}",
+    "{{ ['\u200b', '\x85', '\u00a0', 'é', '\u2028', '\x7f', '\U0001f642', '\ue000'] }}",
     "{{ 1 / 0 }}",
     # string and dict methods
     "{{ 'a,b,,c'.split(',') }} {{ '  a  b '.split() }} {{ 'a b c'.split(' ', 1) }} {{ 'Hello World'.startswith(('x','He')) }} {{ 'abc'.endswith('bc') }} {{ 'xaxb'.replace('x', '-', 1) }}",

@@ -18,6 +18,8 @@ indirect enum JinjaExpression: Sendable {
     case unary(String, JinjaExpression)
     /// Arithmetic, `~`, comparisons, `in` and `not in`.
     case binary(String, JinjaExpression, JinjaExpression)
+    /// A chain of two or more comparisons, `a < b <= c`, evaluated pairwise with short-circuiting.
+    case compare(JinjaExpression, [(op: String, operand: JinjaExpression)])
     case and(JinjaExpression, JinjaExpression)
     case or(JinjaExpression, JinjaExpression)
     /// `a if condition else b` (`else` may be left out: the value is then Undefined).

@@ -67,6 +67,14 @@ extension JinjaInterpreter {
             }
         case .binary(let op, let l, let r):
             return try binary(op, try evaluate(l, scope: scope), try evaluate(r, scope: scope))
+        case .compare(let first, let rest):
+            var left = try evaluate(first, scope: scope)
+            for link in rest {
+                let right = try evaluate(link.operand, scope: scope)
+                if !(try binary(link.op, left, right).isTruthy) { return .bool(false) }
+                left = right
+            }
+            return .bool(true)
         case .and(let l, let r):
             let left = try evaluate(l, scope: scope)
             return left.isTruthy ? try evaluate(r, scope: scope) : left

@@ -141,6 +141,7 @@ final class JinjaInterpreter {
             loop["depth0"] = .int(0)
             if i > 0 { loop["previtem"] = items[i - 1] }
             if i + 1 < items.count { loop["nextitem"] = items[i + 1] }
+            loop["cycle"] = .callable(JinjaCallable(.loopCycle(index0: i)))
             frame.set("loop", .dictionary(loop))
             if try run(body, scope: frame, into: &out) == .breakLoop { break }
         }
@@ -218,6 +219,9 @@ final class JinjaInterpreter {
                 return try callGlobal(name, arguments: arguments)
             case .macro(let macro, let closure):
                 return try callMacro(macro, closure: closure, arguments: arguments, caller: caller)
+            case .loopCycle(let index0):
+                guard !arguments.positional.isEmpty else { throw fail("no items for cycling given") }
+                return arguments.positional[index0 % arguments.positional.count]
             }
         default:
             throw fail("'\(function.typeName)' object is not callable")

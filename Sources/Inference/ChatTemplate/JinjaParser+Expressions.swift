@@ -43,21 +43,25 @@ extension JinjaParser {
         return try parseCompare()
     }
 
+    /// Comparisons chain like Python's: `a < b < c` means `a < b and b < c`.
     private mutating func parseCompare() throws(ChatTemplateError) -> JinjaExpression {
-        var left = try parseMath1()
+        let first = try parseMath1()
+        var rest: [(op: String, operand: JinjaExpression)] = []
         while true {
             switch current.kind {
             case .op(let op) where ["==", "!=", "<", "<=", ">", ">="].contains(op):
                 _ = advance()
-                left = .binary(op, left, try parseMath1())
+                rest.append((op, try parseMath1()))
             case .name("in"):
                 _ = advance()
-                left = .binary("in", left, try parseMath1())
+                rest.append(("in", try parseMath1()))
             case .name("not") where index + 1 < tokens.count && tokens[index + 1].kind == .name("in"):
                 _ = advance(); _ = advance()
-                left = .binary("not in", left, try parseMath1())
+                rest.append(("not in", try parseMath1()))
             default:
-                return left
+                if rest.isEmpty { return first }
+                if rest.count == 1 { return .binary(rest[0].op, first, rest[0].operand) }
+                return .compare(first, rest)
             }
         }
     }

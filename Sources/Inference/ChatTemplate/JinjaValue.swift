@@ -66,6 +66,8 @@ public final class JinjaCallable: @unchecked Sendable {
     enum Kind {
         case builtin(String)
         case macro(JinjaMacro, closure: JinjaScope)
+        /// `loop.cycle(a, b, ...)`: picks the argument for this iteration.
+        case loopCycle(index0: Int)
     }
     let kind: Kind
     init(_ kind: Kind) { self.kind = kind }
@@ -74,6 +76,7 @@ public final class JinjaCallable: @unchecked Sendable {
         switch kind {
         case .builtin(let name): name
         case .macro(let macro, _): macro.name
+        case .loopCycle: "cycle"
         }
     }
 }

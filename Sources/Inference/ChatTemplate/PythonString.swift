@@ -19,8 +19,9 @@ enum PythonString {
             default:
                 if Character(scalar) == quote {
                     out += "\\" + String(quote)
-                } else if scalar.value < 0x20 || scalar.value == 0x7F {
-                    out += "\\x" + hex(scalar.value, width: 2)
+                } else if !isPrintable(scalar) {
+                    let v = scalar.value
+                    out += v <= 0xFF ? "\\x" + hex(v, width: 2) : v <= 0xFFFF ? "\\u" + hex(v, width: 4) : "\\U" + hex(v, width: 8)
                 } else {
                     out.unicodeScalars.append(scalar)
                 }
@@ -28,6 +29,18 @@ enum PythonString {
         }
         out.append(quote)
         return out
+    }
+
+    /// Python's `str.isprintable` for one code point: repr escapes control, format, separator
+    /// (other than the ASCII space), private-use and unassigned code points.
+    static func isPrintable(_ s: Unicode.Scalar) -> Bool {
+        if s == " " { return true }
+        switch s.properties.generalCategory {
+        case .control, .format, .surrogate, .privateUse, .unassigned, .lineSeparator, .paragraphSeparator, .spaceSeparator:
+            return false
+        default:
+            return true
+        }
     }
 
     static func hex(_ value: UInt32, width: Int) -> String {
