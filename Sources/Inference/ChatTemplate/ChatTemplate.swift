@@ -32,8 +32,9 @@ public struct ChatTemplate: Sendable {
         self.defaultEOSToken = eosToken
     }
 
-    /// Renders a conversation. `extraContext` adds or overrides template variables (e.g. `tools`,
-    /// `date_string`, `enable_thinking`); a `raise_exception` in the template throws `.raised(message:)`.
+    /// Renders a conversation. `extraContext` adds template variables (e.g. `tools`, `date_string`,
+    /// `enable_thinking`) and may override `tools`, `documents`, `bos_token` and `eos_token`, but not
+    /// `messages` or `add_generation_prompt`. A `raise_exception` in the template throws `.raised(message:)`.
     public func render(
         messages: [ChatMessage],
         addGenerationPrompt: Bool,
