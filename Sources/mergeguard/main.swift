@@ -1,3 +1,23 @@
-// The mergeguard command-line tool.
+// The mergeguard command-line tool: dispatches to its subcommands and reports errors without a stack trace.
+import Foundation
 import Inference
-print("mergeguard \(InferenceVersion.string)")
+
+let usage = """
+mergeguard \(InferenceVersion.string) — serve untrusted fine-tunes merged with trusted donors
+
+usage: mergeguard <command> [options]
+  chat     chat with a model in the terminal (see `mergeguard chat --help`)
+"""
+
+let arguments = CommandLine.arguments.dropFirst()
+do {
+    switch arguments.first {
+    case "chat": try ChatCommand(arguments: arguments.dropFirst()).run()
+    case "--version": print("mergeguard \(InferenceVersion.string)")
+    case nil, "--help", "-h", "help": print(usage)
+    case let other?: throw CommandLineError.unknownCommand(other)
+    }
+} catch {
+    FileHandle.standardError.write(Data("mergeguard: \(error)\n".utf8))
+    exit(1)
+}

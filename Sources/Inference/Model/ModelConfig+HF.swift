@@ -75,7 +75,7 @@ extension ModelConfig {
 
 /// Whether a JSONSerialization value is `true`/`false`. On Linux the numbers 0 and 1 also pass `is Bool`,
 /// so only the boolean NSNumber's "c" (char) encoding tells them apart; JSON numbers never use it.
-func isJSONBoolean(_ value: Any) -> Bool {
+public func isJSONBoolean(_ value: Any) -> Bool {
     guard let n = value as? NSNumber else { return false }
     return String(cString: n.objCType) == "c"
 }

@@ -1,0 +1,77 @@
+// A model ready to chat: weights, tokenizer, chat template and the tokens that end a turn, loaded from one path.
+import Foundation
+
+public final class ChatModel: Sendable {
+    public let name: String
+    public let model: LlamaModel
+    public let tokenizer: BPETokenizer
+    public let template: ChatTemplate
+    public let endOfGenerationTokens: Set<Int32>
+    public let loadSeconds: Double
+
+    init(name: String, model: LlamaModel, tokenizer: BPETokenizer, template: ChatTemplate, loadSeconds: Double) {
+        self.name = name
+        self.model = model
+        self.tokenizer = tokenizer
+        self.template = template
+        self.loadSeconds = loadSeconds
+        endOfGenerationTokens = Self.endOfGenerationTokens(tokenizer)
+    }
+
+    /// Loads a GGUF file or a Hugging Face folder. `linear` chooses the engine's weight format (f32 or int8).
+    public static func load(path: String, linear: @escaping LlamaWeights.LinearBuilder = LlamaWeights.f32Linear) throws -> ChatModel {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let checkpoint = try ModelCheckpoint.open(path: path)
+        let weights = try checkpoint.loadWeights(linear: linear)
+        let tokenizer: BPETokenizer
+        let template: ChatTemplate
+        if let gguf = checkpoint.gguf {
+            tokenizer = try BPETokenizer(gguf: gguf)
+            template = try ChatTemplate(gguf: gguf)
+        } else if let hf = checkpoint.huggingFace {
+            guard let tokenizerPath = hf.tokenizerPath else { throw ChatModelError.missingTokenizer(folder: hf.folder) }
+            guard let source = hf.chatTemplate else { throw ChatModelError.missingChatTemplate(folder: hf.folder) }
+            tokenizer = try BPETokenizer(tokenizerJSONFile: tokenizerPath)
+            template = try ChatTemplate(source: source)
+        } else {
+            throw ChatModelError.missingTokenizer(folder: path)
+        }
+        let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+        return ChatModel(name: name, model: LlamaModel(weights: weights), tokenizer: tokenizer, template: template,
+                         loadSeconds: (clock.now - start).seconds)
+    }
+
+    /// The conversation rendered by the model's own template, ending with the assistant's turn opened, as token ids.
+    public func promptTokens(for messages: [ChatMessage]) throws -> [Int32] {
+        let text = try template.render(messages: messages, addGenerationPrompt: true,
+                                       bosToken: tokenizer.bosID.flatMap(tokenizer.token) ?? "",
+                                       eosToken: tokenizer.eosID.flatMap(tokenizer.token) ?? "")
+        // Special tokens in the rendered template are markup; the tokenizer matches them before BPE.
+        return tokenizer.encode(text, addBOS: false, parseSpecial: true)
+    }
+
+    /// EOS plus the end-of-turn markers of the common chat formats that the vocabulary has (as llama.cpp does),
+    /// since fine-tunes often end turns with a marker that is not the EOS token.
+    static func endOfGenerationTokens(_ tokenizer: BPETokenizer) -> Set<Int32> {
+        var ids = Set<Int32>()
+        if let eos = tokenizer.eosID { ids.insert(eos) }
+        for marker in ["<|im_end|>", "<|eot_id|>", "<|end_of_text|>", "<|endoftext|>", "<|end|>", "<end_of_turn>", "</s>"] {
+            if let id = tokenizer.id(of: marker) { ids.insert(id) }
+        }
+        return ids
+    }
+}
+
+public enum ChatModelError: Error, CustomStringConvertible, Equatable {
+    case missingTokenizer(folder: String)
+    case missingChatTemplate(folder: String)
+
+    public var description: String {
+        switch self {
+        case .missingTokenizer(let f): return "\(f): no tokenizer.json; a chat model needs its tokenizer next to the weights"
+        case .missingChatTemplate(let f):
+            return "\(f): no chat template (tokenizer_config.json \"chat_template\" or chat_template.jinja); chat needs the model's own template"
+        }
+    }
+}
