@@ -15,7 +15,9 @@ public final class ChatModel: Sendable {
         self.tokenizer = tokenizer
         self.template = template
         self.loadSeconds = loadSeconds
-        endOfGenerationTokens = Self.endOfGenerationTokens(tokenizer)
+        // EOS plus the special end-of-turn markers the vocabulary has: fine-tunes often end a turn with a marker
+        // that is not the EOS token.
+        endOfGenerationTokens = tokenizer.endOfTurnIDs
     }
 
     /// Loads a GGUF file or a Hugging Face folder. `linear` chooses the engine's weight format (f32 or int8).
@@ -31,9 +33,9 @@ public final class ChatModel: Sendable {
             template = try ChatTemplate(gguf: gguf)
         } else if let hf = checkpoint.huggingFace {
             guard let tokenizerPath = hf.tokenizerPath else { throw ChatModelError.missingTokenizer(folder: hf.folder) }
-            guard let source = hf.chatTemplate else { throw ChatModelError.missingChatTemplate(folder: hf.folder) }
+            guard hf.chatTemplate != nil else { throw ChatModelError.missingChatTemplate(folder: hf.folder) }
             tokenizer = try BPETokenizer(tokenizerJSONFile: tokenizerPath)
-            template = try ChatTemplate(source: source)
+            template = try ChatTemplate(huggingFaceFolder: hf.folder)
         } else {
             throw ChatModelError.missingTokenizer(folder: path)
         }
@@ -44,22 +46,10 @@ public final class ChatModel: Sendable {
 
     /// The conversation rendered by the model's own template, ending with the assistant's turn opened, as token ids.
     public func promptTokens(for messages: [ChatMessage]) throws -> [Int32] {
-        let text = try template.render(messages: messages, addGenerationPrompt: true,
-                                       bosToken: tokenizer.bosID.flatMap(tokenizer.token) ?? "",
-                                       eosToken: tokenizer.eosID.flatMap(tokenizer.token) ?? "")
+        // The template knows its model's BOS/EOS strings (from the GGUF or tokenizer_config.json).
+        let text = try template.render(messages: messages, addGenerationPrompt: true)
         // Special tokens in the rendered template are markup; the tokenizer matches them before BPE.
         return tokenizer.encode(text, addBOS: false, parseSpecial: true)
-    }
-
-    /// EOS plus the end-of-turn markers of the common chat formats that the vocabulary has (as llama.cpp does),
-    /// since fine-tunes often end turns with a marker that is not the EOS token.
-    static func endOfGenerationTokens(_ tokenizer: BPETokenizer) -> Set<Int32> {
-        var ids = Set<Int32>()
-        if let eos = tokenizer.eosID { ids.insert(eos) }
-        for marker in ["<|im_end|>", "<|eot_id|>", "<|end_of_text|>", "<|endoftext|>", "<|end|>", "<end_of_turn>", "</s>"] {
-            if let id = tokenizer.id(of: marker) { ids.insert(id) }
-        }
-        return ids
     }
 }
 

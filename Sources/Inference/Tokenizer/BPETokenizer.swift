@@ -165,6 +165,13 @@ public final class BPETokenizer: Sendable {
         bytes.append(contentsOf: tokenBytes[Int(id)])
     }
 
+    /// The UTF-8 bytes one token stands for (possibly part of a character), as OpenAI's logprobs report them.
+    public func bytes(of id: Int32) -> [UInt8] {
+        var bytes: [UInt8] = []
+        appendBytes(of: id, skipSpecial: false, to: &bytes)
+        return bytes
+    }
+
     // MARK: vocabulary
 
     /// The token's spelling as stored (byte-level alphabet, e.g. "Ġthe"), or nil for an id outside the vocabulary.
