@@ -18,10 +18,15 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CJemalloc", path: "Sources/CJemalloc", pkgConfig: "jemalloc",
                        providers: [.apt(["libjemalloc-dev"])]),
+        .systemLibrary(name: "CMicroHTTPD", path: "Sources/CMicroHTTPD", pkgConfig: "libmicrohttpd",
+                       providers: [.apt(["libmicrohttpd-dev"])]),
         .target(name: "Quant", dependencies: ["COpenBLAS"], swiftSettings: fastMath),
         .target(name: "Inference", dependencies: ["Quant"], swiftSettings: fastMath),
+        .target(name: "API", dependencies: ["Inference", "CMicroHTTPD"], path: "Sources/API",
+                swiftSettings: fastMath),
         .executableTarget(name: "mergeguard", dependencies: ["Inference", "CJemalloc"], swiftSettings: fastMath),
         .testTarget(name: "QuantTests", dependencies: ["Quant"], path: "Tests/QuantTests"),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "Quant"], path: "Tests/InferenceTests"),
+        .testTarget(name: "APITests", dependencies: ["API"], path: "Tests/APITests"),
     ]
 )
