@@ -20,7 +20,9 @@ public struct HTTPError: HTTPResponseError, CustomStringConvertible, Equatable {
     /// `{"error": {"message": ..., "type": ..., "code": <status>}}`.
     public func response() -> HTTPResponse {
         let body = ErrorBody(error: .init(message: message, type: type, code: status.code))
-        let data = (try? JSONEncoder().encode(body)) ?? Data("{}".utf8)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        let data = (try? encoder.encode(body)) ?? Data("{}".utf8)
         return .json(data: data, status: status, headers: headers)
     }
 

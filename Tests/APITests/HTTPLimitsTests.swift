@@ -1,0 +1,85 @@
+// Body cap, idle timeout against slow clients, and the server staying up after both.
+import Foundation
+import Testing
+import API
+
+@Suite struct HTTPLimitsTests {
+    @Test func declaredOversizedBodyGets413BeforeItIsSent() async throws {
+        let handled = Probe(0)
+        try await withTestServer(routes: { router in
+            router.post("/upload") { request in
+                handled.update { $0 += 1 }
+                return .text("\(request.body.count)")
+            }
+            router.get("/health") { _ in .text("ok") }
+        }) { _, port in
+            let response = try await blocking { () -> RawResponse in
+                let client = try RawHTTPClient(port: port)
+                // Only the head: the server must answer from Content-Length alone, before any body.
+                try client.send("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: \(2 << 20)\r\n\r\n")
+                return try client.readResponse()
+            }
+            #expect(response.status == 413)
+            #expect(response.headers["Content-Type"] == "application/json")
+            #expect(response.text.contains("request_too_large"))
+            #expect(handled.current == 0)
+            #expect(try await fetch(port: port, "GET", "/health").status == 200)
+            let fits = try await fetch(port: port, "POST", "/upload", body: Data(count: 1 << 20))
+            #expect(fits.text == "\(1 << 20)")
+        }
+    }
+
+    @Test func chunkedOversizedBodyIsDiscardedThen413() async throws {
+        try await withTestServer(maxBodySize: 64 * 1024, routes: { router in
+            router.post("/upload") { request in .text("\(request.body.count)") }
+        }) { _, port in
+            let response = try await blocking { () -> RawResponse in
+                let client = try RawHTTPClient(port: port)
+                try client.send("POST /upload HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n")
+                let piece = Data(repeating: 0x61, count: 32 * 1024)
+                for _ in 0..<64 {  // 2 MiB in 32 KiB chunks
+                    try client.send("8000\r\n")
+                    try client.send(piece)
+                    try client.send("\r\n")
+                }
+                try client.send("0\r\n\r\n")
+                return try client.readResponse()
+            }
+            #expect(response.status == 413)
+            let small = try await fetch(port: port, "POST", "/upload", body: Data(count: 1000))
+            #expect(small.status == 200)
+            #expect(small.text == "1000")
+        }
+    }
+
+    @Test func clientThatNeverFinishesHeadersIsCut() async throws {
+        try await withTestServer(idleTimeout: .seconds(1), routes: { router in
+            router.get("/health") { _ in .text("ok") }
+        }) { _, port in
+            let (closed, elapsed) = try await blocking { () -> (Bool, Duration) in
+                let client = try RawHTTPClient(port: port, receiveTimeout: .seconds(8))
+                let start = ContinuousClock.now
+                try client.send("GET /health HTTP/1.1\r\nHost: a\r\nX-Slow: ")
+                return (client.waitForClose(), ContinuousClock.now - start)
+            }
+            #expect(closed)
+            #expect(elapsed >= .milliseconds(500))
+            #expect(elapsed < .seconds(5))
+            #expect(try await fetch(port: port, "GET", "/health").status == 200)
+        }
+    }
+
+    @Test func idleKeepAliveConnectionIsClosedAfterTimeout() async throws {
+        try await withTestServer(idleTimeout: .seconds(1), routes: { router in
+            router.get("/health") { _ in .text("ok") }
+        }) { _, port in
+            let closed = try await blocking { () -> Bool in
+                let client = try RawHTTPClient(port: port, receiveTimeout: .seconds(6))
+                try client.request("GET", "/health")
+                _ = try client.readResponse()
+                return client.waitForClose()
+            }
+            #expect(closed)
+        }
+    }
+}
