@@ -83,3 +83,48 @@ import API
         }
     }
 }
+
+@Suite struct HTTPLongHandlerTests {
+    @Test func handlerSlowerThanIdleTimeoutStillAnswers() async throws {
+        try await withTestServer(idleTimeout: .seconds(1), routes: { router in
+            router.get("/slow") { _ in
+                try await Task.sleep(for: .milliseconds(2500))
+                return .text("done")
+            }
+        }) { _, port in
+            let response = try await fetch(port: port, "GET", "/slow")
+            #expect(response.status == 200)
+            #expect(response.text == "done")
+        }
+    }
+
+    @Test func clientLeavingCancelsTheHandlerTask() async throws {
+        let cancelledAt = Probe<ContinuousClock.Instant?>(nil)
+        let records = Probe<[HTTPRequestRecord]>([])
+        try await withTestServer(onRequestCompleted: { record in records.update { $0.append(record) } },
+                                 routes: { router in
+            router.post("/generate") { _ in
+                try await withTaskCancellationHandler {
+                    try await Task.sleep(for: .seconds(10))
+                    return .text("finished")
+                } onCancel: {
+                    cancelledAt.update { $0 = ContinuousClock.now }
+                }
+            }
+        }) { _, port in
+            let closedAt = try await blocking { () -> ContinuousClock.Instant in
+                let client = try RawHTTPClient(port: port)
+                try client.request("POST", "/generate", body: Data("{}".utf8))
+                Thread.sleep(forTimeInterval: 0.2)
+                client.close()
+                return ContinuousClock.now
+            }
+            #expect(await eventually(within: .seconds(2)) { cancelledAt.current != nil })
+            let cancelled = try #require(cancelledAt.current)
+            #expect(cancelled - closedAt < .milliseconds(500))
+            #expect(await eventually(within: .seconds(2)) { !records.current.isEmpty })
+            #expect(records.current.first?.outcome == .clientDisconnected)
+            #expect(records.current.first?.status == nil)
+        }
+    }
+}

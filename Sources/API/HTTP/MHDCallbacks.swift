@@ -32,7 +32,11 @@ enum MHDCallbacks {
         }
         let match = context.router.match(method: state.method, path: state.path)
         if case .found(_, _, let pattern) = match { state.route = pattern.description }
-        let response = context.respondBlocking(to: state.request(), match: match)
+        guard let response = context.respondBlocking(to: state.request(), match: match,
+                                                     socket: mg_connection_fd(connection)) else {
+            state.clientLeft = true
+            return .NO  // nobody to answer; libmicrohttpd closes the connection
+        }
         return context.queue(response, on: connection, state: state)
     }
 

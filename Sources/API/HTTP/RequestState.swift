@@ -16,6 +16,8 @@ final class RequestState {
     var route: String?
     var status: HTTPStatus?
     var stream: ResponseStream?
+    /// The client hung up while its handler was still running.
+    var clientLeft = false
 
     init(connection: OpaquePointer, method: String, path: String) {
         self.method = HTTPMethod(method)

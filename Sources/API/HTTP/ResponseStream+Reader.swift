@@ -1,6 +1,5 @@
 // The connection-thread side of ResponseStream: libmicrohttpd's content reader blocks here.
 import Foundation
-import CMicroHTTPD
 
 extension ResponseStream {
     enum ReadResult {
@@ -26,8 +25,8 @@ extension ResponseStream {
             case .cancelled: return .failed
             case .wait: break
             }
-            switch waitForWork() {
-            case .woken:
+            switch wake.wait(watching: socketFD, timeout: heartbeat == nil ? nil : heartbeatInterval) {
+            case .signalled:
                 continue
             case .peerClosed:
                 cancel(peerClosed: true)
@@ -71,23 +70,5 @@ extension ResponseStream {
             }
             return .wait
         }
-    }
-
-    private enum Wake { case woken, peerClosed, timedOut }
-
-    private func waitForWork() -> Wake {
-        var fds = [
-            pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0),
-            pollfd(fd: socketFD, events: mg_poll_peer_closed, revents: 0),
-        ]
-        let timeout = heartbeat == nil ? -1 : heartbeatMilliseconds
-        let ready = poll(&fds, nfds_t(fds.count), timeout)
-        if ready < 0 { return .woken }  // EINTR: re-check the queue and wait again
-        if ready == 0 { return .timedOut }
-        let hangUp = mg_poll_peer_closed | Int16(POLLHUP) | Int16(POLLERR) | Int16(POLLNVAL)
-        if fds[1].revents & hangUp != 0 { return .peerClosed }
-        var counter: UInt64 = 0
-        _ = withUnsafeMutableBytes(of: &counter) { Glibc.read(wakeFD, $0.baseAddress, 8) }
-        return .woken
     }
 }

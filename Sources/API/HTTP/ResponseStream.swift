@@ -2,7 +2,6 @@
 // promptly when the client goes away so the work behind the stream can stop.
 import Foundation
 import Synchronization
-import CMicroHTTPD
 
 public final class ResponseStream: Sendable {
     struct State {
@@ -17,23 +16,17 @@ public final class ResponseStream: Sendable {
     }
 
     let state = Mutex(State())
-    /// Written by producers to wake the connection thread blocked in `read(into:)`. An eventfd
-    /// rather than a condition variable, so that one poll() waits for data and for client hang-up.
-    let wakeFD: Int32
+    /// Wakes the connection thread blocked in `read(into:)` when producers act.
+    let wake = WakeSignal()
+    /// The client's socket, watched for hang-up while the reader waits.
     let socketFD: Int32
     let heartbeat: Data?
-    let heartbeatMilliseconds: Int32
+    let heartbeatInterval: Duration
 
     init(socketFD: Int32, heartbeat: Data?, heartbeatInterval: Duration) {
         self.socketFD = socketFD
-        self.wakeFD = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
         self.heartbeat = heartbeat
-        let (seconds, attoseconds) = heartbeatInterval.components
-        self.heartbeatMilliseconds = Int32(clamping: seconds * 1000 + attoseconds / 1_000_000_000_000_000)
-    }
-
-    deinit {
-        if wakeFD >= 0 { close(wakeFD) }
+        self.heartbeatInterval = heartbeatInterval
     }
 
     /// Queues bytes for the client. Returns false, without queueing, once the client has gone,
@@ -45,14 +38,14 @@ public final class ResponseStream: Sendable {
             if !data.isEmpty { state.pending.append(data) }
             return true
         }
-        if accepted { wake() }
+        if accepted { wake.signal() }
         return accepted
     }
 
     /// Ends the response after everything already sent has been written. Idempotent.
     public func finish() {
         state.withLock { $0.finished = true }
-        wake()
+        wake.signal()
     }
 
     /// True once the client disconnected or the server stopped before the stream ended.
@@ -78,14 +71,9 @@ public final class ResponseStream: Sendable {
             defer { state.cancelHandlers.removeAll() }
             return state.cancelHandlers
         }
-        wake()
+        wake.signal()
         for handler in handlers { handler() }
     }
 
     var clientClosed: Bool { state.withLock { $0.peerClosed } }
-
-    private func wake() {
-        var one: UInt64 = 1
-        _ = withUnsafeBytes(of: &one) { write(wakeFD, $0.baseAddress, 8) }
-    }
 }

@@ -62,6 +62,7 @@ extension ServerContext {
         case .REQUEST_TERMINATED_CLIENT_ABORT, .REQUEST_TERMINATED_READ_ERROR: outcome = .clientDisconnected
         default: outcome = .failed
         }
+        if state.clientLeft { outcome = .clientDisconnected }
         if let stream = state.stream {
             if outcome != .completed { stream.cancel() }
             if stream.clientClosed { outcome = .clientDisconnected }

@@ -51,11 +51,15 @@ final class ServerContext: Sendable {
 
     /// Runs the async pipeline from a libmicrohttpd connection thread. Blocking that thread is
     /// the point: it belongs to this connection alone, and Swift's cooperative pool stays free.
-    func respondBlocking(to request: HTTPRequest, match: Router.Match) -> HTTPResponse {
+    /// Returns nil when the client hangs up first; the handler's task is then cancelled, so work
+    /// behind it (e.g. a generation) can stop via `Task.isCancelled` or a cancellation handler.
+    func respondBlocking(to request: HTTPRequest, match: Router.Match, socket: Int32) -> HTTPResponse? {
         let slot = ResponseSlot()
-        Task {
+        let task = Task {
             slot.fill(await self.respond(to: request, match: match))
         }
-        return slot.wait()
+        if let response = slot.wait(watching: socket) { return response }
+        task.cancel()
+        return nil
     }
 }
