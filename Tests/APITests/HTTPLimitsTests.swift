@@ -69,6 +69,31 @@ import API
         }
     }
 
+    @Test func connectionsBeyondTheLimitAreRefused() async throws {
+        try await withTestServer(connectionLimit: 2, routes: { router in
+            router.get("/health") { _ in .text("ok") }
+        }) { _, port in
+            let (third, afterRelease) = try await blocking { () -> (Bool, Int) in
+                let first = try RawHTTPClient(port: port)
+                let second = try RawHTTPClient(port: port)
+                for client in [first, second] {  // both held open by keep-alive
+                    try client.request("GET", "/health")
+                    _ = try client.readResponse()
+                }
+                let extra = try RawHTTPClient(port: port, receiveTimeout: .seconds(2))
+                try? extra.request("GET", "/health")
+                let refused = extra.waitForClose()
+                first.close()
+                Thread.sleep(forTimeInterval: 0.2)
+                let later = try RawHTTPClient(port: port)
+                try later.request("GET", "/health")
+                return (refused, try later.readResponse().status)
+            }
+            #expect(third)
+            #expect(afterRelease == 200)
+        }
+    }
+
     @Test func idleKeepAliveConnectionIsClosedAfterTimeout() async throws {
         try await withTestServer(idleTimeout: .seconds(1), routes: { router in
             router.get("/health") { _ in .text("ok") }

@@ -94,6 +94,11 @@ struct Broken: Error, CustomStringConvertible {
             let bad = try await fetch(port: port, "POST", "/echo", body: Data("{not json".utf8))
             #expect(bad.status == 400)
             #expect(bad.text.contains("invalid_request_error"))
+            #expect(bad.text.contains("not valid JSON"))
+            let missing = try await fetch(port: port, "POST", "/echo", body: Data(#"{"name":"x"}"#.utf8))
+            #expect(missing.text.contains(#"missing field \"values\""#))
+            let wrongType = try await fetch(port: port, "POST", "/echo", body: Data(#"{"name":"x","values":[1,"2"]}"#.utf8))
+            #expect(wrongType.text.contains(#"field \"values[1]\" should be Int"#))
         }
     }
 

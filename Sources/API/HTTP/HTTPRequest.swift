@@ -32,7 +32,31 @@ public struct HTTPRequest: Sendable {
             return try decoder.decode(type, from: body)
         } catch {
             throw HTTPError(.badRequest, type: "invalid_request_error",
-                            message: "request body is not valid JSON for \(T.self): \(error)")
+                            message: "invalid request body: \(HTTPRequest.explain(error))")
+        }
+    }
+
+    /// A DecodingError in words a client can act on, naming the JSON path ("messages[0].role").
+    static func explain(_ error: any Error) -> String {
+        guard let error = error as? DecodingError else { return String(describing: error) }
+        func path(_ keys: [any CodingKey]) -> String {
+            keys.reduce("") { text, key in
+                if let index = key.intValue { return text + "[\(index)]" }
+                return text.isEmpty ? key.stringValue : text + "." + key.stringValue
+            }
+        }
+        switch error {
+        case .keyNotFound(let key, let context):
+            return "missing field \"\(path(context.codingPath + [key]))\""
+        case .typeMismatch(let type, let context):
+            return "field \"\(path(context.codingPath))\" should be \(type)"
+        case .valueNotFound(let type, let context):
+            return "field \"\(path(context.codingPath))\" is null, expected \(type)"
+        case .dataCorrupted(let context):
+            if context.codingPath.isEmpty { return "not valid JSON" }
+            return "field \"\(path(context.codingPath))\": \(context.debugDescription)"
+        @unknown default:
+            return String(describing: error)
         }
     }
 }

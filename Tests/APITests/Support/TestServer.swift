@@ -4,7 +4,8 @@ import Foundation
 import API
 
 func withTestServer(
-    idleTimeout: Duration = .seconds(5), maxBodySize: Int = 1 << 20, heartbeat: Duration? = nil,
+    idleTimeout: Duration = .seconds(5), maxBodySize: Int = 1 << 20, connectionLimit: Int = 64,
+    heartbeat: Duration? = nil,
     middleware: [any HTTPMiddleware] = [],
     onRequestCompleted: (@Sendable (HTTPRequestRecord) -> Void)? = nil,
     routes: (inout Router) -> Void,
@@ -13,7 +14,8 @@ func withTestServer(
     var router = Router()
     routes(&router)
     let configuration = HTTPServerConfiguration(host: "127.0.0.1", port: 0, maxBodySize: maxBodySize,
-                                                idleTimeout: idleTimeout, streamHeartbeatInterval: heartbeat)
+                                                idleTimeout: idleTimeout, connectionLimit: connectionLimit,
+                                                streamHeartbeatInterval: heartbeat)
     let server = HTTPServer(configuration: configuration, router: router, middleware: middleware,
                             onRequestCompleted: onRequestCompleted)
     try server.start()
