@@ -117,9 +117,18 @@ import API
         }
     }
 
-    @Test func stopEndsOpenStreams() async throws {
+    @Test func stopEndsOpenStreamsAndPendingHandlers() async throws {
         let cancelled = Probe(false)
+        let handlerCancelled = Probe(false)
         var router = Router()
+        router.get("/hang") { _ in
+            try await withTaskCancellationHandler {
+                try await Task.sleep(for: .seconds(30))
+                return .text("never")
+            } onCancel: {
+                handlerCancelled.update { $0 = true }
+            }
+        }
         router.get("/wait") { _ in
             .eventStream { stream in
                 stream.onCancel { cancelled.update { $0 = true } }
@@ -137,11 +146,18 @@ import API
             _ = try client.readChunk()
             return ClientBox(client)
         }
+        let hanging = try await blocking { () -> ClientBox in
+            let client = try RawHTTPClient(port: port)
+            try client.request("GET", "/hang")
+            Thread.sleep(forTimeInterval: 0.1)
+            return ClientBox(client)
+        }
         let start = ContinuousClock.now
         try await blocking { server.stop() }
         #expect(ContinuousClock.now - start < .seconds(3))
         #expect(cancelled.current)
-        _ = client
+        #expect(await eventually(within: .seconds(1)) { handlerCancelled.current })
+        _ = (client, hanging)
     }
 }
 

@@ -12,9 +12,10 @@ public struct HTTPServerConfiguration: Sendable {
     public var idleTimeout: Duration
     /// Connections beyond this are refused at accept; each open connection holds one thread.
     public var connectionLimit: Int
-    /// Silence on a stream before a heartbeat is sent. Kept under `idleTimeout`, or libmicrohttpd
-    /// would close a stream whose producer is merely slow (e.g. queued behind other requests).
-    public var streamHeartbeatInterval: Duration
+    /// Silence on a stream before a heartbeat is sent; nil means half the idle timeout, at most
+    /// 15 s. It must stay under `idleTimeout`, or libmicrohttpd would close a stream whose
+    /// producer is merely slow (e.g. queued behind other requests).
+    public var streamHeartbeatInterval: Duration?
 
     public init(host: String = "127.0.0.1", port: UInt16 = 8080, maxBodySize: Int = 1 << 20,
                 idleTimeout: Duration = .seconds(30), connectionLimit: Int = 256,
@@ -25,7 +26,11 @@ public struct HTTPServerConfiguration: Sendable {
         self.idleTimeout = idleTimeout
         self.connectionLimit = connectionLimit
         self.streamHeartbeatInterval = streamHeartbeatInterval
-            ?? (idleTimeout == .zero ? .seconds(15) : min(.seconds(15), idleTimeout / 2))
+    }
+
+    var effectiveHeartbeatInterval: Duration {
+        if let streamHeartbeatInterval { return streamHeartbeatInterval }
+        return idleTimeout == .zero ? .seconds(15) : min(.seconds(15), idleTimeout / 2)
     }
 
     var idleTimeoutSeconds: UInt32 {

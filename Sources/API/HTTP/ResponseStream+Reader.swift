@@ -40,9 +40,11 @@ extension ResponseStream {
         }
     }
 
-    /// Called when libmicrohttpd drops the response; unless the end was delivered, the client never got it.
+    /// Called when libmicrohttpd drops the response; unless the end was delivered, the client
+    /// never got it. Cancel handlers are dropped either way: they often capture the stream.
     func readerReleased() {
         cancel()
+        state.withLock { $0.cancelHandlers.removeAll() }
     }
 
     private func takeQueued(into buffer: UnsafeMutableRawBufferPointer) -> Step {

@@ -24,7 +24,7 @@ extension ServerContext {
             }
         case .stream(let heartbeat, let body):
             let newStream = ResponseStream(socketFD: mg_connection_fd(connection), heartbeat: heartbeat,
-                                           heartbeatInterval: configuration.streamHeartbeatInterval)
+                                           heartbeatInterval: configuration.effectiveHeartbeatInterval)
             // Unknown size makes libmicrohttpd use chunked encoding for HTTP/1.1 clients.
             created = MHD_create_response_from_callback(
                 UInt64.max, ServerContext.streamBlockSize, MHDCallbacks.readStream,
