@@ -9,6 +9,7 @@ enum RawClientError: Error, CustomStringConvertible {
     case timedOut
     case closed
     case malformed(String)
+    indirect case during(String, RawClientError)
 
     var description: String {
         switch self {
@@ -17,6 +18,7 @@ enum RawClientError: Error, CustomStringConvertible {
         case .timedOut: return "timed out waiting for the server"
         case .closed: return "server closed the connection"
         case .malformed(let why): return "malformed response: \(why)"
+        case .during(let request, let error): return "\(request): \(error)"
         }
     }
 }
@@ -49,8 +51,11 @@ final class RawHTTPClient {
             }
         }
         if result != 0 {
+            // Close here and mark closed: deinit still runs after a throwing init, and a second
+            // close could hit a descriptor number another test has reused meanwhile.
             let error = errno
             Glibc.close(fd)
+            isOpen = false
             throw RawClientError.connect(errno: error)
         }
     }

@@ -36,8 +36,12 @@ func blocking<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async thr
 func fetch(port: UInt16, _ method: String, _ target: String, headers: [String: String] = [:],
            body: Data = Data()) async throws -> RawResponse {
     try await blocking {
-        let client = try RawHTTPClient(port: port)
-        try client.request(method, target, headers: headers, body: body)
-        return try client.readResponse(method: method)
+        do {
+            let client = try RawHTTPClient(port: port)
+            try client.request(method, target, headers: headers, body: body)
+            return try client.readResponse(method: method)
+        } catch let error as RawClientError {
+            throw RawClientError.during("\(method) \(target)", error)
+        }
     }
 }
