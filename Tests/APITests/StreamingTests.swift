@@ -160,9 +160,3 @@ import API
         _ = (client, hanging)
     }
 }
-
-/// Keeps a client socket open across `blocking` calls; used from one thread at a time.
-final class ClientBox: @unchecked Sendable {
-    let client: RawHTTPClient
-    init(_ client: RawHTTPClient) { self.client = client }
-}

@@ -18,4 +18,14 @@ public struct HTTPRequestRecord: Sendable {
     /// From the end of the request headers to the last byte of the response (streams included).
     public var duration: Duration
     public var outcome: Outcome
+
+    public init(method: HTTPMethod, path: String, route: String?, status: HTTPStatus?, duration: Duration,
+                outcome: Outcome) {
+        self.method = method
+        self.path = path
+        self.route = route
+        self.status = status
+        self.duration = duration
+        self.outcome = outcome
+    }
 }
