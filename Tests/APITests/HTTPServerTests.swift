@@ -35,6 +35,22 @@ struct Broken: Error, CustomStringConvertible {
         await #expect(throws: RawClientError.self) { _ = try await fetch(port: port, "GET", "/health") }
     }
 
+    @Test func waitUntilStoppedReturnsAfterStop() async throws {
+        let server = HTTPServer(configuration: .init(port: 0), router: Router())
+        await server.waitUntilStopped()  // not running: returns at once
+        try server.start()
+        let stopped = Probe(false)
+        let waiter = Task {
+            await server.waitUntilStopped()
+            stopped.update { $0 = true }
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(!stopped.current)
+        server.stop()
+        await waiter.value
+        #expect(stopped.current)
+    }
+
     @Test func rejectsAHostName() {
         let server = HTTPServer(configuration: .init(host: "example.com", port: 0), router: Router())
         #expect(throws: HTTPServerError.invalidHost("example.com")) { try server.start() }

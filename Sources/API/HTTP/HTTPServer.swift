@@ -4,14 +4,37 @@ import Foundation
 import Synchronization
 import CMicroHTTPD
 
+/// ```swift
+/// var router = Router()
+/// router.get("/health") { _ in .text("ok") }
+/// router.post("/echo/{name}") { request in
+///     let body = try request.decodeJSON([String: Int].self)        // bad JSON -> 400
+///     return try .json(["name": request.parameters["name"] ?? "", "keys": "\(body.count)"])
+/// }
+/// router.get("/count") { _ in
+///     .eventStream { stream in                                    // text/event-stream, chunked
+///         for i in 0..<10 where stream.send(ServerSentEvent(data: "\(i)")) {}
+///     }                                                           // send == false: client gone
+/// }
+/// let server = HTTPServer(configuration: .init(port: 8080), router: router,
+///                         middleware: [BearerAuthorization(keys: ["sk-1"])])
+/// try server.start()
+/// ```
+///
 /// Threading: libmicrohttpd runs one thread per connection (MHD_USE_THREAD_PER_CONNECTION).
 /// A streaming response blocks its connection's thread while it waits for the producer, which
 /// with a shared polling thread or a small pool would stall every other client; here it stalls
 /// only its own. Threads are cheap next to model inference, and `connectionLimit` bounds them.
+/// Handlers and stream producers run as Swift tasks on the cooperative pool (as wide as the
+/// CPU count), so they must await rather than block.
+///
+/// A client counts as gone when its socket reports hang-up, including a client that half-closes
+/// (shutdown(SHUT_WR)) after sending its request; HTTP clients in practice do not.
 public final class HTTPServer: Sendable {
     public let configuration: HTTPServerConfiguration
     let context: ServerContext
     private let running = Mutex<(daemon: OpaquePointer, port: UInt16)?>(nil)
+    private let stopWaiters = Mutex<[CheckedContinuation<Void, Never>]>([])
 
     public init(configuration: HTTPServerConfiguration = HTTPServerConfiguration(), router: Router,
                 middleware: [any HTTPMiddleware] = [],
@@ -37,14 +60,34 @@ public final class HTTPServer: Sendable {
         }
     }
 
-    /// Closes the listening socket and every connection, cancelling open streams, and waits for
-    /// libmicrohttpd's threads to exit. Safe to call more than once.
+    /// Closes the listening socket and every connection, cancelling open streams and pending
+    /// handlers, and waits for libmicrohttpd's threads to exit. Safe to call more than once; must
+    /// not be called from a handler (it would wait for that handler's own connection).
     public func stop() {
         guard let daemon = running.withLock({ running in
             defer { running = nil }
             return running?.daemon
         }) else { return }
         MHD_stop_daemon(daemon)
+        for waiter in stopWaiters.withLock({ waiters in
+            defer { waiters.removeAll() }
+            return waiters
+        }) {
+            waiter.resume()
+        }
+    }
+
+    /// Suspends until the server is stopped (at once if it is not running); lets a
+    /// command-line entry point park after `start()`.
+    public func waitUntilStopped() async {
+        await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
+            let parked = running.withLock { running -> Bool in
+                guard running != nil else { return false }
+                stopWaiters.withLock { $0.append(waiter) }
+                return true
+            }
+            if !parked { waiter.resume() }
+        }
     }
 
     private func startDaemon() throws(HTTPServerError) -> OpaquePointer {
