@@ -33,6 +33,34 @@ import API
         }
     }
 
+    @Test func openStreamsDoNotStarveOtherClients() async throws {
+        try await withTestServer(routes: { router in
+            router.get("/wait") { _ in
+                .eventStream { stream in
+                    stream.send(ServerSentEvent(data: "open"))
+                    while !stream.isCancelled { try? await Task.sleep(for: .milliseconds(20)) }
+                }
+            }
+            router.get("/health") { _ in .text("ok") }
+        }) { _, port in
+            var streams: [ClientBox] = []
+            for _ in 0..<12 {
+                streams.append(try await blocking { () -> ClientBox in
+                    let client = try RawHTTPClient(port: port)
+                    try client.request("GET", "/wait")
+                    _ = try client.readHead()
+                    _ = try client.readChunk()
+                    return ClientBox(client)
+                })
+            }
+            let start = ContinuousClock.now
+            let health = try await fetch(port: port, "GET", "/health")
+            #expect(health.status == 200)
+            #expect(ContinuousClock.now - start < .seconds(1))
+            _ = streams
+        }
+    }
+
     @Test func idleStreamSendsHeartbeats() async throws {
         try await withTestServer(heartbeat: .milliseconds(100), routes: { router in
             router.get("/slow") { _ in

@@ -56,7 +56,8 @@ public final class ResponseStream: Sendable {
     public func onCancel(_ handler: @escaping @Sendable () -> Void) {
         let runNow = state.withLock { state -> Bool in
             if state.cancelled { return true }
-            state.cancelHandlers.append(handler)
+            // Once the end has been delivered the stream can no longer be cancelled.
+            if !state.endDelivered { state.cancelHandlers.append(handler) }
             return false
         }
         if runNow { handler() }
