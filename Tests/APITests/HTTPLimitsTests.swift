@@ -69,8 +69,9 @@ import API
         }
     }
 
-    @Test func connectionsBeyondTheLimitAreRefused() async throws {
-        try await withTestServer(connectionLimit: 2, routes: { router in
+    @Test(arguments: [(total: 2, perAddress: 0), (total: 64, perAddress: 2)])
+    func connectionsBeyondTheLimitAreRefused(limits: (total: Int, perAddress: Int)) async throws {
+        try await withTestServer(connectionLimit: limits.total, perAddressLimit: limits.perAddress, routes: { router in
             router.get("/health") { _ in .text("ok") }
         }) { _, port in
             let (third, afterRelease) = try await blocking { () -> (Bool, Int) in

@@ -103,6 +103,7 @@ public final class HTTPServer: Sendable {
             let options: [any CVarArg] = [
                 option(.CONNECTION_TIMEOUT), configuration.idleTimeoutSeconds,
                 option(.CONNECTION_LIMIT), UInt32(clamping: configuration.connectionLimit),
+                option(.PER_IP_CONNECTION_LIMIT), UInt32(clamping: configuration.perAddressConnectionLimit),
                 option(.NOTIFY_COMPLETED), OpaquePointer(completed), OpaquePointer(closure),
                 option(.SOCK_ADDR), OpaquePointer(sockaddr),
                 option(.END),

@@ -12,6 +12,10 @@ public struct HTTPServerConfiguration: Sendable {
     public var idleTimeout: Duration
     /// Connections beyond this are refused at accept; each open connection holds one thread.
     public var connectionLimit: Int
+    /// Connections from one IP address beyond this are refused; 0 means no per-address limit.
+    /// The idle timeout cannot stop a client that trickles a byte just often enough, but this
+    /// bounds how many threads one such client can hold.
+    public var perAddressConnectionLimit: Int
     /// Silence on a stream before a heartbeat is sent; nil means half the idle timeout, at most
     /// 15 s. It must stay under `idleTimeout`, or libmicrohttpd would close a stream whose
     /// producer is merely slow (e.g. queued behind other requests).
@@ -19,12 +23,13 @@ public struct HTTPServerConfiguration: Sendable {
 
     public init(host: String = "127.0.0.1", port: UInt16 = 8080, maxBodySize: Int = 1 << 20,
                 idleTimeout: Duration = .seconds(30), connectionLimit: Int = 256,
-                streamHeartbeatInterval: Duration? = nil) {
+                perAddressConnectionLimit: Int = 0, streamHeartbeatInterval: Duration? = nil) {
         self.host = host
         self.port = port
         self.maxBodySize = maxBodySize
         self.idleTimeout = idleTimeout
         self.connectionLimit = connectionLimit
+        self.perAddressConnectionLimit = perAddressConnectionLimit
         self.streamHeartbeatInterval = streamHeartbeatInterval
     }
 

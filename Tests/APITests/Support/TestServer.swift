@@ -5,7 +5,7 @@ import API
 
 func withTestServer(
     idleTimeout: Duration = .seconds(5), maxBodySize: Int = 1 << 20, connectionLimit: Int = 64,
-    heartbeat: Duration? = nil,
+    perAddressLimit: Int = 0, heartbeat: Duration? = nil,
     middleware: [any HTTPMiddleware] = [],
     onRequestCompleted: (@Sendable (HTTPRequestRecord) -> Void)? = nil,
     routes: (inout Router) -> Void,
@@ -15,6 +15,7 @@ func withTestServer(
     routes(&router)
     let configuration = HTTPServerConfiguration(host: "127.0.0.1", port: 0, maxBodySize: maxBodySize,
                                                 idleTimeout: idleTimeout, connectionLimit: connectionLimit,
+                                                perAddressConnectionLimit: perAddressLimit,
                                                 streamHeartbeatInterval: heartbeat)
     let server = HTTPServer(configuration: configuration, router: router, middleware: middleware,
                             onRequestCompleted: onRequestCompleted)
