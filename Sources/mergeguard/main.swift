@@ -6,12 +6,14 @@ let usage = """
 mergeguard \(InferenceVersion.string) — serve untrusted fine-tunes merged with trusted donors
 
 usage: mergeguard <command> [options]
+  serve    the OpenAI-compatible server for models.json (see `mergeguard serve --help`)
   chat     chat with a model in the terminal (see `mergeguard chat --help`)
 """
 
 let arguments = CommandLine.arguments.dropFirst()
 do {
     switch arguments.first {
+    case "serve": try ServeCommand(arguments: arguments.dropFirst()).run()
     case "chat": try ChatCommand(arguments: arguments.dropFirst()).run()
     case "--version": print("mergeguard \(InferenceVersion.string)")
     case nil, "--help", "-h", "help": print(usage)

@@ -4,6 +4,8 @@ import Quant
 public protocol LinearLayer: Sendable {
     var inFeatures: Int { get }
     var outFeatures: Int { get }
+    /// Memory the weights take (for the server's memory budget).
+    var byteCount: Int { get }
     /// y[rows, outFeatures] = x[rows, inFeatures] · Wᵀ.
     func forward(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>)
 }
@@ -20,6 +22,8 @@ public struct F32Linear: LinearLayer {
         self.outFeatures = outFeatures
         self.inFeatures = inFeatures
     }
+
+    public var byteCount: Int { weight.byteCount }
 
     public func forward(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
         F32.matmulTransposed(x: x, rows: rows, w: weight.pointer, outFeatures: outFeatures, inFeatures: inFeatures, into: y)

@@ -20,6 +20,16 @@ public struct LlamaWeights: Sendable {
     public let outputNorm: AlignedBuffer<Float>      // (dim)
     public let output: any LinearLayer               // (vocab, dim); the embedding itself when tied
 
+    /// Bytes held by every weight (a tied output head is counted once).
+    public var byteCount: Int {
+        let layerBytes = layers.reduce(0) { total, l in
+            total + l.attentionNorm.byteCount + l.ffnNorm.byteCount + l.query.byteCount + l.key.byteCount
+                + l.value.byteCount + l.attentionOutput.byteCount + l.gate.byteCount + l.up.byteCount + l.down.byteCount
+        }
+        let head = config.tiedEmbeddings && output is F32Linear ? 0 : output.byteCount
+        return tokenEmbedding.byteCount + outputNorm.byteCount + layerBytes + head
+    }
+
     /// Supplies one f32 tensor in HF layout by its HF name and expected shape.
     public typealias TensorProvider = (_ hfName: String, _ shape: [Int]) throws -> AlignedBuffer<Float>
     /// Turns an f32 matrix (outFeatures, inFeatures) into the layer type the engine runs (f32 or int8).
