@@ -40,12 +40,12 @@ fi
 
 # --- Reference tools venv (light: no torch) and the HF-folder twin of the model, which tests load ---
 venv="$root/.venv"
-tools=(numpy gguf safetensors tokenizers transformers jinja2)
+tools=(numpy gguf safetensors tokenizers transformers jinja2 openai pytest)
 if [ ! -x "$venv/bin/python" ]; then
     say "creating the reference-tools venv in .venv"
     python3 -m venv "$venv"
 fi
-if ! "$venv/bin/python" -c "import numpy, gguf, safetensors, tokenizers, transformers, jinja2" 2>/dev/null; then
+if ! "$venv/bin/python" -c "import numpy, gguf, safetensors, tokenizers, transformers, jinja2, openai, pytest" 2>/dev/null; then
     say "installing ${tools[*]} into .venv"
     "$venv/bin/pip" install --quiet --disable-pip-version-check "${tools[@]}"
 fi

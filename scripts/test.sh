@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The whole test suite from a fresh clone: installs what is missing (scripts/setup.sh), then runs `swift test`.
-# Tests themselves need neither Python nor the network.
+# The whole test suite from a fresh clone: installs what is missing (scripts/setup.sh), runs `swift test`, then
+# drives `mergeguard serve` with the real `openai` Python client (Tests/Integration). Only the set-up uses the network.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 scripts/setup.sh
 swift test "$@"
+swift build --product mergeguard
+.venv/bin/python -m pytest -q -p no:cacheprovider Tests/Integration

@@ -12,6 +12,7 @@ struct ServeCommand {
       --port N          listen port (default: the registry's server.port, else 8080; 0 = any free port)
       --ctx-size N      context per sequence (default 4096)
       --parallel N      sequences decoded together per model (default 16)
+      --queue N         requests that may wait per model before 429 (default 64)
       --no-preload      do not load the first model at start-up
     API keys: the registry's server.api_keys plus MERGEGUARD_API_KEYS (comma-separated); none = open API.
     """
@@ -20,7 +21,7 @@ struct ServeCommand {
 
     init(arguments: ArraySlice<String>) throws {
         options = try CommandLineOptions(arguments, command: "serve",
-                                         valued: ["--config", "--host", "--port", "--ctx-size", "--parallel"],
+                                         valued: ["--config", "--host", "--port", "--ctx-size", "--parallel", "--queue"],
                                          switches: ["--no-preload", "--help"])
     }
 
@@ -30,6 +31,7 @@ struct ServeCommand {
         var engine = BatchEngineConfiguration()
         if let n = try options.int("--ctx-size") { engine.contextLength = n }
         if let n = try options.int("--parallel") { engine.maxRunningSequences = n }
+        if let n = try options.int("--queue") { engine.queueCapacity = n }
         let loader = ModelLoader(registry: registry, engineConfiguration: engine, linear: ServingFormat.linear,
                                  merger: ServingFormat.merger(registry: registry))
         let keys = (ProcessInfo.processInfo.environment["MERGEGUARD_API_KEYS"] ?? "")

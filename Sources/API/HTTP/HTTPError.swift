@@ -17,9 +17,10 @@ public struct HTTPError: HTTPResponseError, CustomStringConvertible, Equatable {
 
     public var description: String { "\(status.code) \(type): \(message)" }
 
-    /// `{"error": {"message": ..., "type": ..., "code": <status>}}`.
+    /// `{"error": {"message": ..., "type": ..., "param": null, "code": null}}`: OpenAI's error object, so clients of
+    /// the API parse the server's own errors (404, 405, 413 ...) like every other failure.
     public func response() -> HTTPResponse {
-        let body = ErrorBody(error: .init(message: message, type: type, code: status.code))
+        let body = ErrorBody(error: .init(message: message, type: type))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes]
         let data = (try? encoder.encode(body)) ?? Data("{}".utf8)
@@ -42,7 +43,16 @@ public struct HTTPError: HTTPResponseError, CustomStringConvertible, Equatable {
         struct Detail: Encodable {
             let message: String
             let type: String
-            let code: Int
+
+            enum CodingKeys: String, CodingKey { case message, type, param, code }
+
+            func encode(to encoder: any Encoder) throws {
+                var c = encoder.container(keyedBy: CodingKeys.self)
+                try c.encode(message, forKey: .message)
+                try c.encode(type, forKey: .type)
+                try c.encodeNil(forKey: .param)
+                try c.encodeNil(forKey: .code)
+            }
         }
         let error: Detail
     }

@@ -147,6 +147,8 @@ final class CompletionRun: Sendable {
     /// the usage chunk when asked, then `[DONE]`. Stops the sequences as soon as the client is gone.
     func stream(_ events: AsyncStream<Event>, identity: CompletionIdentity, chat: Bool, to stream: ResponseStream) async {
         let formatter = LogprobFormatter(tokenizer: model.chat.tokenizer)
+        // The HTTP layer sees a hang-up while waiting for data; flag the sequences at once rather than at the next write.
+        stream.onCancel { [self] in cancelled.store(true, ordering: .relaxed) }
         func send(_ json: Data) -> Bool {
             var frame = Data("data: ".utf8)
             frame.append(json)

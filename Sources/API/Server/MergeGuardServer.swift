@@ -33,7 +33,7 @@ public final class MergeGuardServer: Sendable {
         let keys = registry.server.apiKeys + apiKeys
         let metrics = self.metrics
         http = HTTPServer(configuration: config, router: router,
-                          middleware: [OpenAIErrorShape(), BearerAuthorization(keys: keys, exemptPaths: ["/health"])],
+                          middleware: [BearerAuthorization(keys: keys, exemptPaths: ["/health"])],
                           onRequestCompleted: { record in metrics.recordRequest(status: record.status?.code ?? 499) })
     }
 

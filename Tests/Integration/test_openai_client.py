@@ -1,0 +1,226 @@
+"""MergeGuard's OpenAI-compatible API driven by the real `openai` client (and raw HTTP where the client cannot
+express the case): every behaviour the server issue lists, each asserting the body's shape."""
+import http.client
+import json
+import re
+import socket
+import threading
+import time
+import urllib.request
+
+import openai
+import pytest
+
+MODEL = "smollm2-135m-instruct"
+FRANCE = [{"role": "user", "content": "What is the capital of France?"}]
+
+
+@pytest.fixture(scope="module")
+def client(server):
+    return openai.OpenAI(base_url=server["base"] + "/v1", api_key=server["key"], max_retries=0, timeout=120)
+
+
+def raw(server, method, path, body=None, headers=None, key=True):
+    host, port = server["base"].replace("http://", "").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=120)
+    h = {"Content-Type": "application/json"}
+    if key:
+        h["Authorization"] = "Bearer " + server["key"]
+    h.update(headers or {})
+    conn.request(method, path, body=body, headers=h)
+    r = conn.getresponse()
+    data = r.read()
+    conn.close()
+    return r.status, dict(r.getheaders()), data
+
+
+def error_of(data):
+    body = json.loads(data)
+    error = body["error"]
+    assert set(["message", "type", "param", "code"]) <= set(error), error
+    assert isinstance(error["message"], str) and error["message"]
+    return error
+
+
+def test_chat_completion(client):
+    r = client.chat.completions.create(model=MODEL, messages=FRANCE, temperature=0)
+    assert r.object == "chat.completion"
+    assert r.id.startswith("chatcmpl-") and r.model == MODEL and r.created > 0 and r.system_fingerprint
+    assert r.choices[0].message.role == "assistant"
+    assert r.choices[0].message.content == "The capital of France is Paris."
+    assert r.choices[0].finish_reason == "stop"
+    assert r.usage.prompt_tokens == 37 and r.usage.completion_tokens > 0
+    assert r.usage.total_tokens == r.usage.prompt_tokens + r.usage.completion_tokens
+
+
+def test_streaming_with_usage(client):
+    chunks = list(client.chat.completions.create(model=MODEL, messages=FRANCE, temperature=0, stream=True,
+                                                 stream_options={"include_usage": True}))
+    assert all(c.object == "chat.completion.chunk" for c in chunks)
+    assert chunks[0].choices[0].delta.role == "assistant"
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert text == "The capital of France is Paris."
+    finishes = [c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason]
+    assert finishes == ["stop"]
+    assert chunks[-1].choices == [] and chunks[-1].usage.completion_tokens > 0
+    assert len({c.id for c in chunks}) == 1
+
+
+def test_stop_string(client):
+    r = client.chat.completions.create(model=MODEL, messages=FRANCE, temperature=0, stop=["France is"])
+    assert r.choices[0].message.content == "The capital of "
+    assert r.choices[0].finish_reason == "stop"
+
+
+def test_max_tokens_finishes_with_length(client):
+    r = client.chat.completions.create(model=MODEL, messages=FRANCE, temperature=0, max_tokens=3)
+    assert r.choices[0].finish_reason == "length" and r.usage.completion_tokens == 3
+    r = client.chat.completions.create(model=MODEL, messages=FRANCE, temperature=0, max_completion_tokens=2)
+    assert r.choices[0].finish_reason == "length" and r.usage.completion_tokens == 2
+
+
+def test_same_seed_same_text(client):
+    ask = dict(model=MODEL, messages=[{"role": "user", "content": "Write a poem about rain."}], temperature=1.0,
+               max_tokens=24)
+    a = client.chat.completions.create(seed=7, **ask).choices[0].message.content
+    b = client.chat.completions.create(seed=7, **ask).choices[0].message.content
+    c = client.chat.completions.create(seed=8, **ask).choices[0].message.content
+    assert a == b and a != c
+
+
+def test_logprobs(client):
+    r = client.chat.completions.create(model=MODEL, messages=FRANCE, temperature=0, logprobs=True, top_logprobs=3)
+    content = r.choices[0].logprobs.content
+    assert len(content) == r.usage.completion_tokens
+    assert "".join(t.token for t in content[:-1]) == r.choices[0].message.content
+    for t in content:
+        assert t.logprob <= 0 and len(t.top_logprobs) == 3
+        assert t.top_logprobs[0].logprob >= t.top_logprobs[1].logprob >= t.top_logprobs[2].logprob
+        assert bytes(t.bytes).decode("utf-8", "replace") == t.token
+    # Greedy: the chosen token is the most likely one.
+    assert all(abs(t.logprob - t.top_logprobs[0].logprob) < 1e-6 for t in content)
+
+
+def test_two_choices(client):
+    r = client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "Name a fruit."}],
+                                       temperature=1.0, n=2, seed=3, max_tokens=16)
+    assert [c.index for c in r.choices] == [0, 1]
+    assert all(c.message.content for c in r.choices)
+
+
+def test_text_completion(client):
+    r = client.completions.create(model=MODEL, prompt="The capital of France is", temperature=0, max_tokens=4)
+    assert r.object == "text_completion" and r.choices[0].text and r.choices[0].finish_reason == "length"
+
+
+def test_models(client, server):
+    models = client.models.list()
+    ids = [m.id for m in models.data]
+    assert ids == [MODEL, "broken-model"]
+    model = client.models.retrieve(MODEL)
+    assert model.id == MODEL and model.object == "model"
+    extra = model.model_extra["mergeguard"]
+    assert extra["trusted"] is True and extra["family"] == "smollm2"
+    with pytest.raises(openai.NotFoundError):
+        client.models.retrieve("nope")
+
+
+def test_invalid_json_is_400(server):
+    status, _, data = raw(server, "POST", "/v1/chat/completions", body=b"{not json")
+    assert status == 400 and error_of(data)["type"] == "invalid_request_error"
+
+
+def test_invalid_field_is_400_naming_it(client):
+    with pytest.raises(openai.BadRequestError) as e:
+        client.chat.completions.create(model=MODEL, messages=FRANCE, temperature=-1)
+    assert e.value.status_code == 400 and e.value.body["param"] == "temperature"
+    with pytest.raises(openai.BadRequestError) as e:
+        client.chat.completions.create(model=MODEL, messages=[{"role": "robot", "content": "x"}])
+    assert e.value.body["param"] == "messages[0].role"
+
+
+def test_prompt_longer_than_context_is_400(client):
+    long = "word " * 1000
+    with pytest.raises(openai.BadRequestError) as e:
+        client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": long}])
+    assert e.value.body["code"] == "context_length_exceeded"
+    assert "512" in e.value.body["message"] and re.search(r"\d{4} tokens", e.value.body["message"])
+
+
+def test_missing_or_wrong_key_is_401(server):
+    status, _, data = raw(server, "GET", "/v1/models", key=False)
+    assert status == 401 and error_of(data)["type"] == "authentication_error"
+    bad = openai.OpenAI(base_url=server["base"] + "/v1", api_key="wrong", max_retries=0)
+    with pytest.raises(openai.AuthenticationError):
+        bad.models.list()
+    status, _, _ = raw(server, "GET", "/health", key=False)
+    assert status == 200
+
+
+def test_unknown_model_is_404(client):
+    with pytest.raises(openai.NotFoundError) as e:
+        client.chat.completions.create(model="no-such-model", messages=FRANCE)
+    assert e.value.body["code"] == "model_not_found" and e.value.body["param"] == "model"
+
+
+def test_oversized_body_is_413(server):
+    body = json.dumps({"model": MODEL, "messages": [{"role": "user", "content": "x" * (2 << 20)}]}).encode()
+    status, _, data = raw(server, "POST", "/v1/chat/completions", body=body)
+    assert status == 413
+    error_of(data)
+
+
+def test_model_that_fails_to_load_is_503(client):
+    with pytest.raises(openai.InternalServerError) as e:
+        client.chat.completions.create(model="broken-model", messages=FRANCE)
+    assert e.value.status_code == 503 and "broken.gguf" in e.value.body["message"]
+
+
+def test_full_queue_is_429_with_retry_after(server):
+    # 2 running + 2 queued fit; further concurrent requests are refused until a slot frees.
+    body = json.dumps({"model": MODEL, "messages": [{"role": "user", "content": "Tell me a long story."}],
+                       "temperature": 0, "max_tokens": 200}).encode()
+    results = []
+    def call():
+        results.append(raw(server, "POST", "/v1/chat/completions", body=body))
+    threads = [threading.Thread(target=call) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    refused = [r for r in results if r[0] == 429]
+    assert refused, [r[0] for r in results]
+    status, headers, data = refused[0]
+    assert "Retry-After" in headers and error_of(data)["type"] == "rate_limit_error"
+    assert all(r[0] in (200, 429) for r in results)
+
+
+def running_sequences(server):
+    _, _, data = raw(server, "GET", "/metrics")
+    text = data.decode()
+    values = re.findall(r'^mergeguard_running_sequences\{model="%s"\} (\d+)$' % MODEL, text, re.M)
+    return int(values[0]) if values else 0
+
+
+def test_disconnect_cancels_the_sequence(client, server):
+    host, port = server["base"].replace("http://", "").split(":")
+    body = json.dumps({"model": MODEL, "stream": True, "temperature": 0, "max_tokens": 400,
+                       "messages": [{"role": "user", "content": "Write a very long story about a dragon."}]})
+    s = socket.create_connection((host, int(port)))
+    s.sendall((f"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {server['key']}\r\n"
+               f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n{body}").encode())
+    received = b""
+    while received.count(b"data: ") < 3:
+        received += s.recv(4096)
+    assert running_sequences(server) == 1
+    s.close()
+    deadline = time.time() + 1.0
+    while time.time() < deadline and running_sequences(server) != 0:
+        time.sleep(0.05)
+    assert running_sequences(server) == 0
+    _, _, data = raw(server, "GET", "/metrics")
+    cancelled = re.findall(r"^mergeguard_cancelled_sequences_total (\d+)$", data.decode(), re.M)
+    assert cancelled and int(cancelled[0]) >= 1
+    # Still serving.
+    r = client.chat.completions.create(model=MODEL, messages=FRANCE, temperature=0)
+    assert r.choices[0].message.content == "The capital of France is Paris."
