@@ -25,12 +25,14 @@ let package = Package(
         .target(name: "Quant", dependencies: ["COpenBLAS"], swiftSettings: fastMath),
         .target(name: "Inference", dependencies: ["Quant"], swiftSettings: fastMath),
         .target(name: "Merge", dependencies: ["Inference", "Quant"], swiftSettings: fastMath),
+        .target(name: "Evaluation", dependencies: ["Inference"], swiftSettings: fastMath),
         .target(name: "API", dependencies: ["Merge", "Inference", "CMicroHTTPD"], path: "Sources/API",
                 swiftSettings: fastMath),
-        .executableTarget(name: "mergeguard", dependencies: ["API", "Merge", "Inference", "CJemalloc"], swiftSettings: fastMath),
+        .executableTarget(name: "mergeguard", dependencies: ["API", "Merge", "Evaluation", "Inference", "CJemalloc"], swiftSettings: fastMath),
         .testTarget(name: "QuantTests", dependencies: ["Quant"], path: "Tests/QuantTests"),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "Quant"], path: "Tests/InferenceTests"),
         .testTarget(name: "MergeTests", dependencies: ["Merge"], path: "Tests/MergeTests"),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation"], path: "Tests/EvaluationTests"),
         .testTarget(name: "APITests", dependencies: ["API"], path: "Tests/APITests"),
     ]
 )

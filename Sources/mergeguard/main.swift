@@ -8,6 +8,7 @@ mergeguard \(InferenceVersion.string) — serve untrusted fine-tunes merged with
 usage: mergeguard <command> [options]
   serve    the OpenAI-compatible server for models.json (see `mergeguard serve --help`)
   chat     chat with a model in the terminal (see `mergeguard chat --help`)
+  eval     score a served model on JSONL evaluation sets (see `mergeguard eval --help`)
 """
 
 let arguments = CommandLine.arguments.dropFirst()
@@ -15,6 +16,7 @@ do {
     switch arguments.first {
     case "serve": try ServeCommand(arguments: arguments.dropFirst()).run()
     case "chat": try ChatCommand(arguments: arguments.dropFirst()).run()
+    case "eval": try EvalCommand(arguments: arguments.dropFirst()).run()
     case "--version": print("mergeguard \(InferenceVersion.string)")
     case nil, "--help", "-h", "help": print(usage)
     case let other?: throw CommandLineError.unknownCommand(other)
