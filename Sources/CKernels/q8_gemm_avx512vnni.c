@@ -27,6 +27,8 @@ INLINE512 void step512(const int NR, const int MR, const int8_t *w, const float 
         dx[i] = pair_scales(xs + i * blocks + b, scales);
     }
     for (int r = 0; r < NR; r++) {
+        // Same software prefetch as the ymm levels (see q8_gemm_ymm.inc): the next 4-row group, one line per step.
+        _mm_prefetch((const char *)(w + (r + 4) * cols + b * MG_Q8_BLOCK), _MM_HINT_T0);
         const __m512i wv = _mm512_maskz_loadu_epi8(bytes, w + r * cols + b * MG_Q8_BLOCK);
         const __m512i aw = _mm512_abs_epi8(wv);
         const __mmask64 negative = _mm512_movepi8_mask(wv);

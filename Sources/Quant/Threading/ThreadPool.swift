@@ -4,16 +4,18 @@ import CKernels
 import Foundation
 import Synchronization
 
-/// `threadCount − 1` workers plus the caller. `parallelFor` hands out task indices from a shared counter, so a slow
-/// (descheduled) thread only delays the tasks it took.
+/// `threadCount − 1` workers plus the caller. `parallelFor` hands out task indices from a shared counter and waits
+/// only for the tasks, and for workers that actually joined the call: on a shared machine a descheduled worker
+/// costs nothing unless it holds a task, and the caller simply does the work itself.
 ///
 /// Waking: a decode step makes ~200 calls, each a few tens of microseconds, so a worker first polls (with `pause`)
 /// for a short while and only then parks on a condition variable; a condition-variable wake-up alone would cost
 /// about as much as a small product. Idle pools therefore cost no CPU once the polling window has passed.
 public final class ThreadPool: @unchecked Sendable {
-    // @unchecked Sendable: `job` and `taskCount` are written only by the caller before it publishes a new
-    // `generation` (release) and read by workers after observing it (acquire); the caller clears them only after
-    // every worker has reported back through `finishedWorkers`. Calls are serialized by `callerLock`.
+    // @unchecked Sendable: `job` and `taskCount` are written only by the caller while no worker is inside a call
+    // (`inside` is 0) and before `open` is set; a worker reads them only after raising `inside` and then seeing
+    // `open` (sequentially consistent, so either the worker sees the call closed or the caller sees the worker
+    // inside and waits for it). Calls are serialized by `callerLock`.
     public let threadCount: Int
 
     public static let threadsEnvironmentVariable = "MERGEGUARD_THREADS"
@@ -30,8 +32,11 @@ public final class ThreadPool: @unchecked Sendable {
     static let pollIterations = 4096
 
     private let generation = Atomic<Int>(0)
+    private let open = Atomic<Bool>(false)
+    private let inside = Atomic<Int>(0)
+    private let sleepers = Atomic<Int>(0)
     private let nextTask = Atomic<Int>(0)
-    private let finishedWorkers = Atomic<Int>(0)
+    private let doneTasks = Atomic<Int>(0)
     private let stopping = Atomic<Bool>(false)
     private var job: ((Int) -> Void)?
     private var taskCount = 0
@@ -54,14 +59,11 @@ public final class ThreadPool: @unchecked Sendable {
         }
     }
 
-    /// Stops the workers; they hold `self` until they exit, so this runs only after `shutdown()` (tests' pools) or never
-    /// (the shared pool lives as long as the process).
+    /// Stops the workers; they hold `self` until they exit, so a pool is freed only after `shutdown()` (tests' pools)
+    /// or never (the shared pool lives as long as the process).
     public func shutdown() {
-        pthread_mutex_lock(parkLock)
-        stopping.store(true, ordering: .releasing)
-        generation.add(1, ordering: .releasing)
-        pthread_cond_broadcast(parkSignal)
-        pthread_mutex_unlock(parkLock)
+        stopping.store(true, ordering: .sequentiallyConsistent)
+        wakeWorkers()
     }
 
     /// Runs body(0..<tasks) across the pool and returns when all are done. `body` may run on any pool thread,
@@ -78,28 +80,43 @@ public final class ThreadPool: @unchecked Sendable {
             job = body
             taskCount = tasks
             nextTask.store(0, ordering: .relaxed)
-            finishedWorkers.store(0, ordering: .relaxed)
-            // Publish under the park lock so a worker between its check and its wait cannot miss the signal.
-            pthread_mutex_lock(parkLock)
-            generation.add(1, ordering: .releasing)
-            pthread_cond_broadcast(parkSignal)
-            pthread_mutex_unlock(parkLock)
+            doneTasks.store(0, ordering: .relaxed)
+            open.store(true, ordering: .sequentiallyConsistent)
+            wakeWorkers()
 
-            runTasks(body, count: tasks)
+            doneTasks.add(runTasks(body, count: tasks), ordering: .relaxed)
             var spins = 0
-            while finishedWorkers.load(ordering: .acquiring) < threadCount - 1 {
-                spins += 1
-                if spins < Self.pollIterations { mg_cpu_relax() } else { sched_yield() }
-            }
+            while doneTasks.load(ordering: .acquiring) < tasks { pause(&spins) }
+            // Close the call, then wait for workers that joined it to let go of `body`.
+            open.store(false, ordering: .sequentiallyConsistent)
+            while inside.load(ordering: .sequentiallyConsistent) > 0 { pause(&spins) }
             job = nil
         }
     }
 
-    private func runTasks(_ body: (Int) -> Void, count: Int) {
+    private func wakeWorkers() {
+        generation.add(1, ordering: .sequentiallyConsistent)
+        if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
+            pthread_mutex_lock(parkLock)
+            pthread_cond_broadcast(parkSignal)
+            pthread_mutex_unlock(parkLock)
+        }
+    }
+
+    /// Busy-waits briefly, then yields the core: on an oversubscribed machine the thread we wait for may need it.
+    private func pause(_ spins: inout Int) {
+        spins += 1
+        if spins < Self.pollIterations { mg_cpu_relax() } else { sched_yield() }
+    }
+
+    /// Takes task indices until none are left; returns how many it ran.
+    private func runTasks(_ body: (Int) -> Void, count: Int) -> Int {
+        var ran = 0
         while true {
             let t = nextTask.wrappingAdd(1, ordering: .relaxed).oldValue
-            if t >= count { return }
+            if t >= count { return ran }
             body(t)
+            ran += 1
         }
     }
 
@@ -107,27 +124,30 @@ public final class ThreadPool: @unchecked Sendable {
         var seen = 0
         while true {
             var spins = 0
-            while generation.load(ordering: .acquiring) == seen {
+            while generation.load(ordering: .sequentiallyConsistent) == seen {
                 if spins < Self.pollIterations {
                     spins += 1
                     mg_cpu_relax()
                     continue
                 }
                 pthread_mutex_lock(parkLock)
-                while generation.load(ordering: .acquiring) == seen { pthread_cond_wait(parkSignal, parkLock) }
+                sleepers.add(1, ordering: .sequentiallyConsistent)
+                while generation.load(ordering: .sequentiallyConsistent) == seen { pthread_cond_wait(parkSignal, parkLock) }
+                sleepers.subtract(1, ordering: .sequentiallyConsistent)
                 pthread_mutex_unlock(parkLock)
             }
-            seen = generation.load(ordering: .acquiring)
-            if stopping.load(ordering: .acquiring) { return }
-            workOnCurrentJob()
-            // Reported only after workOnCurrentJob returned, so this thread no longer holds the caller's closure.
-            finishedWorkers.add(1, ordering: .releasing)
+            seen = generation.load(ordering: .sequentiallyConsistent)
+            if stopping.load(ordering: .sequentiallyConsistent) { return }
+            inside.add(1, ordering: .sequentiallyConsistent)
+            if open.load(ordering: .sequentiallyConsistent) { workOnCurrentJob() }
+            // Lowered only after workOnCurrentJob returned, so this thread no longer holds the caller's closure.
+            inside.subtract(1, ordering: .sequentiallyConsistent)
         }
     }
 
     @inline(never)
     private func workOnCurrentJob() {
         guard let body = job else { return }
-        runTasks(body, count: taskCount)
+        doneTasks.add(runTasks(body, count: taskCount), ordering: .releasing)
     }
 }
