@@ -4,11 +4,12 @@ import Inference
 import Quant
 
 enum Bench {
-    static let usage = "usage: mergeguard bench [--model PATH] [--weights f32|int8] [--prompt N] [--tokens N]"
+    static let usage = "usage: mergeguard bench [--model PATH] [--weights f32|int8] [--head f32|int8] [--prompt N] [--tokens N]"
 
     struct Options {
         var model = "models/SmolLM2-135M-Instruct.Q4_1.gguf"
         var weights = "int8"
+        var head: String?   // defaults to --weights
         var promptTokens = 64
         var decodeTokens = 128
     }
@@ -22,6 +23,7 @@ enum Bench {
             switch arguments[i] {
             case "--model": options.model = value
             case "--weights": guard value == "f32" || value == "int8" else { return nil }; options.weights = value
+            case "--head": guard value == "f32" || value == "int8" else { return nil }; options.head = value
             case "--prompt": guard let n = Int(value), n > 0 else { return nil }; options.promptTokens = n
             case "--tokens": guard let n = Int(value), n > 0 else { return nil }; options.decodeTokens = n
             default: return nil
@@ -41,7 +43,13 @@ enum Bench {
             let loadStart = clock.now
             let gguf = try GGUFFile(path: o.model)
             let config = try ModelConfig(gguf: gguf)
-            let linear = o.weights == "int8" ? LlamaWeights.int8Linear : LlamaWeights.f32Linear
+            let body = o.weights == "int8" ? LlamaWeights.int8Linear : LlamaWeights.f32Linear
+            let headWeights = o.head ?? o.weights
+            let head = headWeights == "int8" ? LlamaWeights.int8Linear : LlamaWeights.f32Linear
+            // Only the output head has vocabSize rows, so this tells it apart from the body's matrices.
+            let linear: LlamaWeights.LinearBuilder = { w, out, inFeatures in
+                (out == config.vocabSize ? head : body)(w, out, inFeatures)
+            }
             let model = LlamaModel(weights: try LlamaWeights(source: gguf, naming: .gguf, config: config, linear: linear))
             let loadTime = clock.now - loadStart
 
@@ -63,7 +71,7 @@ enum Bench {
 
             func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
             let kernel = o.weights == "int8" ? Int8Kernel.active.rawValue : "OpenBLAS sgemv/sgemm"
-            print("model \(o.model), weights \(o.weights), kernel \(kernel), threads \(ThreadPool.shared.threadCount)")
+            print("model \(o.model), weights \(o.weights), head \(headWeights), kernel \(kernel), threads \(ThreadPool.shared.threadCount)")
             if let note = Int8Kernel.startup.note { print("note: \(note)") }
             print(String(format: "load %.2f s", seconds(loadTime)))
             print(String(format: "prefill %d tokens: %.1f tokens/s", o.promptTokens, Double(o.promptTokens) / seconds(prefillTime)))
