@@ -26,8 +26,9 @@ int32_t mg_cpu_features(void) {
     const int avx2 = (b >> 5) & 1;
     const int avx512f = (b >> 16) & 1, avx512bw = (b >> 30) & 1;
     const int avx512vnni = (c >> 11) & 1;
-    unsigned a1, b1, c1, d1;
-    __cpuid_count(7, 1, a1, b1, c1, d1);
+    // Leaf 7's subleaf 0 reports in EAX how many subleaves exist; AVX-VNNI lives in subleaf 1.
+    unsigned a1 = 0, b1, c1, d1;
+    if (a >= 1) __cpuid_count(7, 1, a1, b1, c1, d1);
     const int avxvnni = (a1 >> 4) & 1;
 
     int32_t features = 0;
