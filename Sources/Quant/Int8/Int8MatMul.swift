@@ -19,26 +19,52 @@ public enum Int8MatMul {
                                 kernel: Int8Kernel = .active, pool: ThreadPool = .shared) {
         precondition(a.columns == w.columns, "activation width \(a.columns) does not match the weights' \(w.columns)")
         precondition(kernel.isSupported, "the \(kernel) kernel is not supported on this CPU")
-        let gemm = kernel.function
-        let nb = Int64(w.blocksPerRow)
-        let xq = UnsafePointer(a.values.pointer), xs = UnsafePointer(a.scales.pointer)
-        let wq = UnsafePointer(w.values.pointer), ws = UnsafePointer(w.scales.pointer)
-        let xrows = Int64(a.rows), ldy = Int64(w.rows)
-
+        var job = GemmJob(gemm: kernel.function, wq: w.values.pointer, ws: w.scales.pointer, xq: a.values.pointer,
+                          xs: a.scales.pointer, blocks: w.blocksPerRow, xrows: a.rows, wrows: w.rows, y: y, chunk: w.rows)
         let threads = a.rows * w.rows * w.columns < minParallelWork ? 1 : pool.threadCount
         if threads == 1 {
-            gemm(wq, ws, xq, xs, nb, xrows, Int64(w.rows), y, ldy)
+            job.run(task: 0)
             return
         }
         // About four tasks per thread so the shared counter evens out uneven threads; chunks stay multiples of the
         // kernels' 4-row tile.
         let perTask = (w.rows + threads * 4 - 1) / (threads * 4)
-        let chunk = max(16, (perTask + 3) / 4 * 4)
-        let tasks = (w.rows + chunk - 1) / chunk
-        pool.parallelFor(tasks: tasks) { t in
-            let first = t * chunk
-            let count = min(chunk, w.rows - first)
-            gemm(wq + first * w.columns, ws + first * w.blocksPerRow, xq, xs, nb, xrows, Int64(count), y + first, ldy)
+        job.chunk = max(16, (perTask + 3) / 4 * 4)
+        let tasks = (w.rows + job.chunk - 1) / job.chunk
+        withUnsafePointer(to: job) { context in
+            pool.parallelFor(tasks: tasks, context: UnsafeRawPointer(context)) { context, t in
+                context.assumingMemoryBound(to: GemmJob.self).pointee.run(task: t)
+            }
         }
+    }
+}
+
+/// One product split into chunks of output rows; lives on the caller's stack while the pool runs it.
+struct GemmJob {
+    let gemm: mg_q8_gemm_fn
+    let wq: UnsafePointer<Int8>, ws: UnsafePointer<Float>
+    let xq: UnsafePointer<Int8>, xs: UnsafePointer<Float>
+    let blocks: Int, xrows: Int, wrows: Int
+    let y: UnsafeMutablePointer<Float>   // (xrows, wrows)
+    var chunk: Int
+
+    init(gemm: mg_q8_gemm_fn, wq: UnsafeMutablePointer<Int8>, ws: UnsafeMutablePointer<Float>,
+         xq: UnsafeMutablePointer<Int8>, xs: UnsafeMutablePointer<Float>, blocks: Int, xrows: Int, wrows: Int,
+         y: UnsafeMutablePointer<Float>, chunk: Int) {
+        self.gemm = gemm
+        self.wq = UnsafePointer(wq); self.ws = UnsafePointer(ws)
+        self.xq = UnsafePointer(xq); self.xs = UnsafePointer(xs)
+        self.blocks = blocks; self.xrows = xrows; self.wrows = wrows
+        self.y = y
+        self.chunk = chunk
+    }
+
+    /// Output rows [task·chunk, task·chunk + chunk) of every activation row.
+    func run(task: Int) {
+        let first = task * chunk
+        let count = min(chunk, wrows - first)
+        let columns = blocks * Int8Matrix.blockSize
+        gemm(wq + first * columns, ws + first * blocks, xq, xs, Int64(blocks), Int64(xrows), Int64(count),
+             y + first, Int64(wrows))
     }
 }
