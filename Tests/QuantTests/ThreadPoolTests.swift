@@ -23,6 +23,15 @@ import Testing
         }
     }
 
+    @Test func threadCountComesFromTheEnvironmentOrTheProcessors() {
+        #expect(ThreadPool.defaultThreadCount(environment: [:], processors: 8) == 8)
+        #expect(ThreadPool.defaultThreadCount(environment: ["MERGEGUARD_THREADS": "3"], processors: 8) == 3)
+        #expect(ThreadPool.defaultThreadCount(environment: ["MERGEGUARD_THREADS": " 1 "], processors: 8) == 1)
+        #expect(ThreadPool.defaultThreadCount(environment: ["MERGEGUARD_THREADS": "0"], processors: 2) == 2)
+        #expect(ThreadPool.defaultThreadCount(environment: ["MERGEGUARD_THREADS": "many"], processors: 2) == 2)
+        #expect(ThreadPool.defaultThreadCount(environment: [:], processors: 0) == 1)
+    }
+
     /// Output rows are split between threads but each row is computed by the same code, so results are identical.
     @Test(arguments: [1, 17, 64])
     func threadedProductEqualsSingleThreaded(rows: Int) throws {

@@ -20,13 +20,15 @@ public final class ThreadPool: @unchecked Sendable {
 
     public static let threadsEnvironmentVariable = "MERGEGUARD_THREADS"
 
-    /// Active processor count, or MERGEGUARD_THREADS when it is a positive integer.
-    public static var defaultThreadCount: Int {
-        if let text = ProcessInfo.processInfo.environment[threadsEnvironmentVariable], let n = Int(text), n > 0 { return n }
-        return max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// MERGEGUARD_THREADS when it is a positive integer, else the active processor count.
+    public static func defaultThreadCount(environment: [String: String], processors: Int) -> Int {
+        let text = environment[threadsEnvironmentVariable]?.trimmingCharacters(in: .whitespaces)
+        if let text, let n = Int(text), n > 0 { return n }
+        return max(1, processors)
     }
 
-    public static let shared = ThreadPool(threadCount: defaultThreadCount)
+    public static let shared = ThreadPool(threadCount: defaultThreadCount(
+        environment: ProcessInfo.processInfo.environment, processors: ProcessInfo.processInfo.activeProcessorCount))
 
     /// Polls before parking; ~4096 `pause`s is tens of microseconds, longer than the gaps between a decode step's products.
     static let pollIterations = 4096
