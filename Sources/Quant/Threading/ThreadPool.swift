@@ -62,6 +62,15 @@ public final class ThreadPool: @unchecked Sendable {
         }
     }
 
+    deinit {
+        pthread_mutex_destroy(parkLock)
+        pthread_cond_destroy(parkSignal)
+        pthread_mutex_destroy(callerLock)
+        parkLock.deallocate()
+        parkSignal.deallocate()
+        callerLock.deallocate()
+    }
+
     /// Stops the workers; they hold `self` until they exit, so a pool is freed only after `shutdown()` (tests' pools)
     /// or never (the shared pool lives as long as the process).
     public func shutdown() {
