@@ -9,6 +9,7 @@ usage: mergeguard <command> [options]
   serve    the OpenAI-compatible server for models.json (see `mergeguard serve --help`)
   chat     chat with a model in the terminal (see `mergeguard chat --help`)
   eval     score a served model on JSONL evaluation sets (see `mergeguard eval --help`)
+  bench    load, prefill and decode speed of a model (see `mergeguard bench --help`)
 """
 
 let arguments = CommandLine.arguments.dropFirst()
@@ -17,6 +18,7 @@ do {
     case "serve": try ServeCommand(arguments: arguments.dropFirst()).run()
     case "chat": try ChatCommand(arguments: arguments.dropFirst()).run()
     case "eval": try EvalCommand(arguments: arguments.dropFirst()).run()
+    case "bench": exit(Bench.run(Array(arguments.dropFirst())))
     case "--version": print("mergeguard \(InferenceVersion.string)")
     case nil, "--help", "-h", "help": print(usage)
     case let other?: throw CommandLineError.unknownCommand(other)

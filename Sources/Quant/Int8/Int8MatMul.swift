@@ -1,0 +1,70 @@
+// y = x · Wᵀ with int8 weights: quantize the activation rows, then split the output rows over the thread pool.
+import CKernels
+
+public enum Int8MatMul {
+    /// Below this many multiply-adds a product runs on the calling thread: waking the pool costs more than it saves.
+    public static let minParallelWork = 1 << 16
+
+    /// y[rows, w.rows] = x[rows, w.columns] · Wᵀ, quantizing x per 32-value block into this thread's scratch.
+    public static func multiply(_ x: UnsafePointer<Float>, rows: Int, weights w: Int8Matrix,
+                                into y: UnsafeMutablePointer<Float>,
+                                kernel: Int8Kernel = .active, pool: ThreadPool = .shared) {
+        let activations = Int8Activations.forCurrentThread
+        activations.quantize(x, rows: rows, columns: w.columns)
+        multiply(activations, weights: w, into: y, kernel: kernel, pool: pool)
+    }
+
+    /// y[a.rows, w.rows] from already quantized activations (tests feed every kernel the same bytes this way).
+    public static func multiply(_ a: Int8Activations, weights w: Int8Matrix, into y: UnsafeMutablePointer<Float>,
+                                kernel: Int8Kernel = .active, pool: ThreadPool = .shared) {
+        precondition(a.columns == w.columns, "activation width \(a.columns) does not match the weights' \(w.columns)")
+        precondition(kernel.isSupported, "the \(kernel) kernel is not supported on this CPU")
+        var job = GemmJob(gemm: kernel.function, wq: w.values.pointer, ws: w.scales.pointer, xq: a.values.pointer,
+                          xs: a.scales.pointer, blocks: w.blocksPerRow, xrows: a.rows, wrows: w.rows, y: y, chunk: w.rows)
+        let threads = a.rows * w.rows * w.columns < minParallelWork ? 1 : pool.threadCount
+        if threads == 1 {
+            job.run(task: 0)
+            return
+        }
+        // About four tasks per thread so the shared counter evens out uneven threads; chunks stay multiples of the
+        // kernels' 4-row tile.
+        let perTask = (w.rows + threads * 4 - 1) / (threads * 4)
+        job.chunk = max(16, (perTask + 3) / 4 * 4)
+        let tasks = (w.rows + job.chunk - 1) / job.chunk
+        withUnsafePointer(to: job) { context in
+            pool.parallelFor(tasks: tasks, context: UnsafeRawPointer(context)) { context, t in
+                context.assumingMemoryBound(to: GemmJob.self).pointee.run(task: t)
+            }
+        }
+    }
+}
+
+/// One product split into chunks of output rows; lives on the caller's stack while the pool runs it.
+struct GemmJob {
+    let gemm: mg_q8_gemm_fn
+    let wq: UnsafePointer<Int8>, ws: UnsafePointer<Float>
+    let xq: UnsafePointer<Int8>, xs: UnsafePointer<Float>
+    let blocks: Int, xrows: Int, wrows: Int
+    let y: UnsafeMutablePointer<Float>   // (xrows, wrows)
+    var chunk: Int
+
+    init(gemm: mg_q8_gemm_fn, wq: UnsafeMutablePointer<Int8>, ws: UnsafeMutablePointer<Float>,
+         xq: UnsafeMutablePointer<Int8>, xs: UnsafeMutablePointer<Float>, blocks: Int, xrows: Int, wrows: Int,
+         y: UnsafeMutablePointer<Float>, chunk: Int) {
+        self.gemm = gemm
+        self.wq = UnsafePointer(wq); self.ws = UnsafePointer(ws)
+        self.xq = UnsafePointer(xq); self.xs = UnsafePointer(xs)
+        self.blocks = blocks; self.xrows = xrows; self.wrows = wrows
+        self.y = y
+        self.chunk = chunk
+    }
+
+    /// Output rows [task·chunk, task·chunk + chunk) of every activation row.
+    func run(task: Int) {
+        let first = task * chunk
+        let count = min(chunk, wrows - first)
+        let columns = blocks * Int8Matrix.blockSize
+        gemm(wq + first * columns, ws + first * blocks, xq, xs, Int64(blocks), Int64(xrows), Int64(count),
+             y + first, Int64(wrows))
+    }
+}
