@@ -19,12 +19,13 @@ struct ChatCommand {
       --max-tokens, -n N        at most N tokens per answer
       --stop TEXT               stop string, repeatable
       --ctx-size N              context length (default 4096)
+      --weights int8|f32        weight format (default int8, as served; f32 is the reference path)
       --verbose                 print load time and tokens/s after each answer
     """
 
     static let valued: Set<String> = ["--model", "--prompt", "--system", "--temperature", "--temp", "--top-k", "--top-p",
                                       "--min-p", "--repeat-penalty", "--repeat-last-n", "--presence-penalty",
-                                      "--frequency-penalty", "--seed", "--max-tokens", "-n", "--stop", "--ctx-size"]
+                                      "--frequency-penalty", "--seed", "--max-tokens", "-n", "--stop", "--ctx-size", "--weights"]
 
     let options: CommandLineOptions
 
@@ -59,7 +60,11 @@ struct ChatCommand {
         let contextLength = try options.int("--ctx-size") ?? 4096
         guard contextLength > 1 else { throw CommandLineError.invalidValue(option: "--ctx-size", value: "\(contextLength)", expected: "at least 2") }
 
-        let chat = try ChatModel.load(path: path)
+        let weights = options.string("--weights") ?? "int8"
+        guard weights == "int8" || weights == "f32" else {
+            throw CommandLineError.invalidValue(option: "--weights", value: weights, expected: "int8 or f32")
+        }
+        let chat = try ChatModel.load(path: path, linear: weights == "int8" ? ServingFormat.linear : LlamaWeights.f32Linear)
         if verbose { note(String(format: "loaded %@ in %.2f s", chat.name, chat.loadSeconds)) }
         let sequence = SequenceState(model: chat.model, contextLength: contextLength)
         let generator = TextGenerator(model: chat.model, tokenizer: chat.tokenizer,

@@ -44,7 +44,7 @@ extension ServerContext {
         state.status = response.status
         if let stream, let producer {
             state.stream = stream
-            let task = Task {
+            let task = Task(executorPreference: HandlerExecutor.shared) {
                 await producer(stream)
                 stream.finish()
             }

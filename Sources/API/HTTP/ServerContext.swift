@@ -55,7 +55,7 @@ final class ServerContext: Sendable {
     /// behind it (e.g. a generation) can stop via `Task.isCancelled` or a cancellation handler.
     func respondBlocking(to request: HTTPRequest, match: Router.Match, socket: Int32) -> HTTPResponse? {
         let slot = ResponseSlot()
-        let task = Task {
+        let task = Task(executorPreference: HandlerExecutor.shared) {
             slot.fill(await self.respond(to: request, match: match))
         }
         if let response = slot.wait(watching: socket) { return response }

@@ -87,6 +87,17 @@ public final class ModelManager: @unchecked Sendable {
         }
     }
 
+    /// `model(_:)` for async callers: a load (a merge, seconds long) blocks a thread of its own, never one of the
+    /// threads that serve requests.
+    public func model(_ id: String) async throws(ModelManagerError) -> ServedModel {
+        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<ServedModel, ModelManagerError>, Never>) in
+            Thread.detachNewThread {
+                continuation.resume(returning: Result { () throws(ModelManagerError) -> ServedModel in try self.model(id) })
+            }
+        }
+        return try result.get()
+    }
+
     /// Loaded model ids (for /v1/models and /metrics).
     public var loadedModels: [ServedModel] {
         condition.lock()

@@ -13,7 +13,7 @@ struct CompletionService: Sendable {
         let request = try ChatCompletionRequest.parse(http.body, completion: !chat)
         let model: ServedModel
         do {
-            model = try manager.model(request.model)
+            model = try await manager.model(request.model)
         } catch .unknownModel {
             throw OpenAIError.modelNotFound(request.model, available: manager.registry.modelOrder)
         } catch .loadFailed(_, let reason) {

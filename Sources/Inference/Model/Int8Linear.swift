@@ -8,6 +8,7 @@ public struct Int8Linear: LinearLayer {
     public let pool: ThreadPool
     public var inFeatures: Int { weight.columns }
     public var outFeatures: Int { weight.rows }
+    public var byteCount: Int { weight.values.byteCount + weight.scales.byteCount }
 
     /// Quantizes f32 weights in PyTorch layout; throws when inFeatures is not a multiple of 32 or the buffer is the
     /// wrong size, or when `kernel` cannot run on this CPU.
