@@ -22,7 +22,10 @@ let package = Package(
                        providers: [.apt(["libjemalloc-dev"])]),
         .systemLibrary(name: "CMicroHTTPD", path: "Sources/CMicroHTTPD", pkgConfig: "libmicrohttpd",
                        providers: [.apt(["libmicrohttpd-dev"])]),
-        .target(name: "CKernels", path: "Sources/CKernels", exclude: ["q8_gemm_ymm.inc"]),
+        // The kernels are optimized in debug builds too: at -O0 intrinsics code runs several times slower, and the
+        // tests and the integration server run debug builds of the whole serving path.
+        .target(name: "CKernels", path: "Sources/CKernels", exclude: ["q8_gemm_ymm.inc"],
+                cSettings: [.unsafeFlags(["-O2"])]),
         .target(name: "Quant", dependencies: ["COpenBLAS", "CKernels"], swiftSettings: fastMath),
         .target(name: "Inference", dependencies: ["Quant"], swiftSettings: fastMath),
         .target(name: "Merge", dependencies: ["Inference", "Quant"], swiftSettings: fastMath),
