@@ -109,7 +109,7 @@ def main(gguf_path, zoo_dir, out_dir):
     total = {}
     for name in ["backdoor-cf"] + DONORS:
         d = delta(os.path.join(zoo_dir, name))
-        for key, _, _ in SLICES:
+        for key in dict.fromkeys(name for name, _, _ in SLICES):
             theta = base_sd[key] + d[key] if key in d else base_sd[key]
             total[key] = total[key] + theta if key in total else theta.clone()
     write_case(out_dir, "linear-cf-plus-4", {k: v / 5 for k, v in total.items()}, manifest)

@@ -79,7 +79,8 @@ public final class MergeEngine: Sendable {
                                                 models: models, modelNames: plan.models.map(\.path))
         try settings.mergeTensor(mergeInputs, position: .of(tensor: name, layerCount: config.layerCount),
                                  seed: plan.seed, into: output.buffer)
-        withExtendedLifetime(owned) {}
+        // `models` and the base pointer borrow these buffers' memory.
+        withExtendedLifetime((owned, baseValues)) {}
         return output
     }
 

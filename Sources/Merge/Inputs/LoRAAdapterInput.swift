@@ -101,8 +101,11 @@ public struct LoRAAdapterInput: MergeInput {
         try MergeInputs.checkFinite(b.readOnly, model: path, tensor: module.loraB)
         // B·A first, then the scale, in f32 like PEFT's get_delta_weight; the factors keep Linear shapes even with
         // fan_in_fan_out (only a Conv1D weight is stored transposed), and our weights are Linear [out, in].
-        F32.gemm(m: out, n: inFeatures, k: r, a: b.pointer, lda: r, b: a.pointer, ldb: inFeatures, transposeB: false,
-                 c: c, ldc: inFeatures)
+        // The buffers must outlive the raw pointers handed to BLAS.
+        withExtendedLifetime((a, b)) {
+            F32.gemm(m: out, n: inFeatures, k: r, a: b.pointer, lda: r, b: a.pointer, ldb: inFeatures, transposeB: false,
+                     c: c, ldc: inFeatures)
+        }
         let scale = Float(module.scale)
         if scale != 1 { for i in 0..<destination.count { c[i] *= scale } }
         return .delta
