@@ -115,3 +115,22 @@ final class Counter: @unchecked Sendable {
     var count: Int { lock.lock(); defer { lock.unlock() }; return events.count }
     var last: MergeProgress? { lock.lock(); defer { lock.unlock() }; return events.last }
 }
+
+/// TIES keeps the top-k magnitudes by selection; it must keep exactly what a stable sort's prefix keeps.
+@Suite struct TopKSelectionTests {
+    @Test(arguments: [1, 2, 3, 7, 31, 33, 1000])
+    func kthLargestMatchesSort(_ n: Int) {
+        var state: UInt64 = UInt64(n) &* 0x9E3779B97F4A7C15
+        // Few distinct values, so ties at the threshold are common.
+        let values = (0..<n).map { _ -> Float in
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Float((state >> 33) % 7) - 3
+        }
+        let sorted = values.sorted(by: >)
+        for k in Set([0, n / 3, n / 2, n - 1]) {
+            var scratch = values
+            let got = scratch.withUnsafeMutableBufferPointer { Sparsifier.kthLargest($0, k) }
+            #expect(got == sorted[k], "n \(n) k \(k)")
+        }
+    }
+}

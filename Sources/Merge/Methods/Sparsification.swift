@@ -29,8 +29,7 @@ enum Sparsifier {
         var keep = [Bool](repeating: false, count: delta.count)
         switch kind {
         case .magnitude:
-            let k = max(1, Int(options.density * Double(delta.count)))
-            for i in orderByMagnitude(delta, descending: true).prefix(k) { keep[i] = true }
+            keepLargest(max(1, Int(options.density * Double(delta.count))), of: delta, keep: &keep)
         case .magnitudeOutliers:
             let n = delta.count
             let target = Int(options.density * Double(n))
@@ -46,6 +45,53 @@ enum Sparsifier {
             rankedRandomMask(delta, shape: shape, options: options, random: &random, keep: &keep)
         }
         applyMask(keep, to: delta, rescale: options.rescale)
+    }
+
+    /// Marks the `k` largest |δ| exactly as the stable descending sort's first k would (ties at the threshold go to
+    /// the lowest indices), but by selection in O(n): sorting every index of a 28M-entry embedding per model made
+    /// TIES on a 135M model take minutes.
+    private static func keepLargest(_ k: Int, of delta: UnsafeMutableBufferPointer<Float>, keep: inout [Bool]) {
+        var magnitudes = delta.map { abs($0) }
+        let threshold = magnitudes.withUnsafeMutableBufferPointer { kthLargest($0, k - 1) }
+        var remaining = k
+        for i in 0..<delta.count where abs(delta[i]) > threshold {
+            keep[i] = true
+            remaining -= 1
+        }
+        var i = 0
+        while remaining > 0 && i < delta.count {
+            if abs(delta[i]) == threshold {
+                keep[i] = true
+                remaining -= 1
+            }
+            i += 1
+        }
+    }
+
+    /// The value at position `k` (0-based) of `values` sorted in descending order; reorders `values`.
+    /// Three-way partitioning keeps it linear on long runs of equal values (an untouched tensor's zeros).
+    static func kthLargest(_ values: UnsafeMutableBufferPointer<Float>, _ k: Int) -> Float {
+        var lo = 0, hi = values.count - 1
+        while lo < hi {
+            let a = values[lo], b = values[(lo + hi) / 2], c = values[hi]
+            let pivot = max(min(a, b), min(max(a, b), c))   // median of three
+            // [lo, lt) > pivot, [lt, i) == pivot, (gt, hi] < pivot
+            var lt = lo, i = lo, gt = hi
+            while i <= gt {
+                if values[i] > pivot {
+                    values.swapAt(lt, i)
+                    lt += 1
+                    i += 1
+                } else if values[i] < pivot {
+                    values.swapAt(i, gt)
+                    gt -= 1
+                } else {
+                    i += 1
+                }
+            }
+            if k < lt { hi = lt - 1 } else if k <= gt { return pivot } else { lo = gt + 1 }
+        }
+        return values[lo]
     }
 
     /// Indices sorted by |δ|; stable, so equal magnitudes keep index order (torch leaves that order unspecified).
