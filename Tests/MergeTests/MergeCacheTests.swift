@@ -193,3 +193,26 @@ extension Array where Element == Int {
         #expect(result.weights.layers.count == 2)
     }
 }
+
+@Suite struct DataChecksumTests {
+    /// Streamed in odd pieces on one thread or hashed chunk-parallel: one value, and it is the documented construction.
+    @Test(arguments: [0, 1, 63, 64, 65, 1000, 4096, 4097])
+    func streamingEqualsParallel(_ size: Int) {
+        let chunk = 64
+        let bytes = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
+        var streamed = DataChecksum(chunkSize: chunk)
+        var start = 0
+        for piece in [5, 64, 1, 100, 13].cycled(until: size) where start < size {
+            let end = min(size, start + piece)
+            bytes[start..<end].withUnsafeBytes { streamed.update($0) }
+            start = end
+        }
+        let parallel = bytes.withUnsafeBytes { DataChecksum.of($0, chunkSize: chunk, threads: 2) }
+        #expect(streamed.finalize() == parallel)
+        var outer = SHA256()
+        for c in stride(from: 0, to: size, by: chunk) {
+            outer.update(bytes[c..<min(size, c + chunk)].withUnsafeBytes { SHA256.hash($0) })
+        }
+        #expect(parallel == SHA256.hex(outer.finalize()))
+    }
+}

@@ -3,7 +3,8 @@ import Foundation
 import Inference
 import Quant
 
-/// Entries are `<key>.safetensors` under `directory`, with the SHA-256 of the data section in `__metadata__`.
+/// Entries are `<key>.safetensors` under `directory`, with a checksum of the data section in `__metadata__`
+/// (`DataChecksum`: SHA-256 over per-16-MiB SHA-256 digests, verified on two threads).
 /// A lookup re-hashes the data; a truncated, corrupted or foreign entry is deleted and reported, never served.
 /// Writers use `.<key>.tmp-<pid>-<random>` and rename when done, so readers never see a partial entry; temp files
 /// of processes that no longer exist (a killed write) are removed when the cache is opened.
@@ -11,7 +12,7 @@ public struct MergeCache: Sendable {
     public let directory: String
 
     static let format = "mergeguard-merge-cache"
-    static let checksumKey = "data_sha256"
+    static let checksumKey = "data_sha256_16mib_chunks"
 
     public enum Lookup: Sendable {
         case hit(MergeCacheEntry)
@@ -109,7 +110,7 @@ public final class MergeCacheEntry: Sendable {
             }
         }
         let data = UnsafeRawBufferPointer(rebasing: mapped.bytes[file.dataOffset...])
-        let checksum = SHA256.hex(SHA256.hash(data))
+        let checksum = DataChecksum.of(data)
         guard let stored = file.metadata[MergeCache.checksumKey], stored == checksum else {
             throw corrupted("the data checksum does not match (stored \(file.metadata[MergeCache.checksumKey] ?? "none"), computed \(checksum))")
         }

@@ -32,7 +32,7 @@ public enum MergeWriteError: Error, Equatable, CustomStringConvertible, Localize
 
 /// Memory stays at one tensor: entries are declared first (so offsets are known), then streamed in that order.
 /// The file appears at `path` only on `finish` (temp file, fsync, rename, fsync of the folder). When
-/// `checksumKey` is set, the SHA-256 of the data section is stored under that `__metadata__` key.
+/// `checksumKey` is set, the data section's `DataChecksum` is stored under that `__metadata__` key.
 final class SafetensorsStreamWriter {
     struct Entry: Sendable {
         let name: String
@@ -46,7 +46,7 @@ final class SafetensorsStreamWriter {
     private let entries: [Entry]
     private var next = 0
     private var fd: Int32
-    private var digest = SHA256()
+    private var digest = DataChecksum()
     private var checksumOffset: Int?
     private var done = false
 
@@ -115,14 +115,14 @@ final class SafetensorsStreamWriter {
         }
     }
 
-    /// Writes the checksum into the header, syncs, and renames into place. Returns the data section's SHA-256 (hex).
+    /// Writes the checksum into the header, syncs, and renames into place. Returns the data section's checksum (`DataChecksum`, hex).
     @discardableResult
     func finish() throws -> String {
         guard next == entries.count else {
             abandon()
             throw MergeWriteError.incomplete(file: path, written: next, expected: entries.count)
         }
-        let hex = SHA256.hex(digest.finalize())
+        let hex = digest.finalize()
         do {
             if let checksumOffset {
                 let bytes = Array(hex.utf8)
