@@ -194,25 +194,31 @@ extension Array where Element == Int {
     }
 }
 
-@Suite struct DataChecksumTests {
-    /// Streamed in odd pieces on one thread or hashed chunk-parallel: one value, and it is the documented construction.
-    @Test(arguments: [0, 1, 63, 64, 65, 1000, 4096, 4097])
-    func streamingEqualsParallel(_ size: Int) {
-        let chunk = 64
+@Suite struct XXH64Tests {
+    /// Digests from Python's xxhash 4.1 (xxh64_intdigest, seed 0).
+    @Test func knownVectors() {
+        func digest(_ bytes: [UInt8]) -> UInt64 {
+            var h = XXH64()
+            bytes.withUnsafeBytes { h.update($0) }
+            return h.finalize()
+        }
+        #expect(digest([]) == 0xef46db3751d8e999)
+        #expect(digest(Array("a".utf8)) == 0xd24ec4f1a98c6e5b)
+        #expect(digest(Array("abc".utf8)) == 0x44bc2cf5ad770999)
+        let long = (0..<3).flatMap { _ in (0..<256).map { UInt8($0) } } + Array("xyz".utf8)
+        #expect(digest(long) == 0xe921a1b45bd779f8)
+    }
+
+    @Test(arguments: [0, 1, 31, 32, 33, 100, 771])
+    func streamingInPiecesEqualsOneShot(_ size: Int) {
         let bytes = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
-        var streamed = DataChecksum(chunkSize: chunk)
+        var streamed = XXH64()
         var start = 0
-        for piece in [5, 64, 1, 100, 13].cycled(until: size) where start < size {
+        for piece in [5, 32, 1, 40, 13].cycled(until: size) where start < size {
             let end = min(size, start + piece)
             bytes[start..<end].withUnsafeBytes { streamed.update($0) }
             start = end
         }
-        let parallel = bytes.withUnsafeBytes { DataChecksum.of($0, chunkSize: chunk, threads: 2) }
-        #expect(streamed.finalize() == parallel)
-        var outer = SHA256()
-        for c in stride(from: 0, to: size, by: chunk) {
-            outer.update(bytes[c..<min(size, c + chunk)].withUnsafeBytes { SHA256.hash($0) })
-        }
-        #expect(parallel == SHA256.hex(outer.finalize()))
+        #expect(streamed.hexDigest == bytes.withUnsafeBytes { XXH64.hexDigest($0) })
     }
 }

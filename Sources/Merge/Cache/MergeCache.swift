@@ -3,8 +3,7 @@ import Foundation
 import Inference
 import Quant
 
-/// Entries are `<key>.safetensors` under `directory`, with a checksum of the data section in `__metadata__`
-/// (`DataChecksum`: SHA-256 over per-16-MiB SHA-256 digests, verified on two threads).
+/// Entries are `<key>.safetensors` under `directory`, with the XXH64 of the data section in `__metadata__`.
 /// A lookup re-hashes the data; a truncated, corrupted or foreign entry is deleted and reported, never served.
 /// Writers use `.<key>.tmp-<pid>-<random>` and rename when done, so readers never see a partial entry; temp files
 /// of processes that no longer exist (a killed write) are removed when the cache is opened.
@@ -12,7 +11,7 @@ public struct MergeCache: Sendable {
     public let directory: String
 
     static let format = "mergeguard-merge-cache"
-    static let checksumKey = "data_sha256_16mib_chunks"
+    static let checksumKey = "data_xxh64"
 
     public enum Lookup: Sendable {
         case hit(MergeCacheEntry)
@@ -110,7 +109,7 @@ public final class MergeCacheEntry: Sendable {
             }
         }
         let data = UnsafeRawBufferPointer(rebasing: mapped.bytes[file.dataOffset...])
-        let checksum = DataChecksum.of(data)
+        let checksum = XXH64.hexDigest(data)
         guard let stored = file.metadata[MergeCache.checksumKey], stored == checksum else {
             throw corrupted("the data checksum does not match (stored \(file.metadata[MergeCache.checksumKey] ?? "none"), computed \(checksum))")
         }

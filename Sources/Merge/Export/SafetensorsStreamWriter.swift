@@ -32,7 +32,7 @@ public enum MergeWriteError: Error, Equatable, CustomStringConvertible, Localize
 
 /// Memory stays at one tensor: entries are declared first (so offsets are known), then streamed in that order.
 /// The file appears at `path` only on `finish` (temp file, fsync, rename, fsync of the folder). When
-/// `checksumKey` is set, the data section's `DataChecksum` is stored under that `__metadata__` key.
+/// `checksumKey` is set, the data section's XXH64 is stored under that `__metadata__` key.
 final class SafetensorsStreamWriter {
     struct Entry: Sendable {
         let name: String
@@ -46,11 +46,11 @@ final class SafetensorsStreamWriter {
     private let entries: [Entry]
     private var next = 0
     private var fd: Int32
-    private var digest = DataChecksum()
+    private var digest = XXH64()
     private var checksumOffset: Int?
     private var done = false
 
-    static let checksumPlaceholder = String(repeating: "0", count: 64)
+    static let checksumPlaceholder = String(repeating: "0", count: 16)
 
     init(path: String, temporaryPath: String, entries: [Entry], dtype: MergeOutputDType,
          metadata: [String: String], checksumKey: String?) throws {
@@ -77,7 +77,7 @@ final class SafetensorsStreamWriter {
         header += [UInt8](repeating: UInt8(ascii: " "), count: (8 - header.count % 8) % 8)
         if let checksumKey {
             let needle = Array("\(Self.quoted(checksumKey)):\"\(Self.checksumPlaceholder)\"".utf8)
-            if let at = Self.find(needle, in: header) { checksumOffset = 8 + at + needle.count - 65 }
+            if let at = Self.find(needle, in: header) { checksumOffset = 8 + at + needle.count - Self.checksumPlaceholder.count - 1 }
         }
         var prefix = withUnsafeBytes(of: UInt64(header.count).littleEndian) { Array($0) }
         prefix += header
@@ -115,14 +115,14 @@ final class SafetensorsStreamWriter {
         }
     }
 
-    /// Writes the checksum into the header, syncs, and renames into place. Returns the data section's checksum (`DataChecksum`, hex).
+    /// Writes the checksum into the header, syncs, and renames into place. Returns the data section's XXH64 (hex).
     @discardableResult
     func finish() throws -> String {
         guard next == entries.count else {
             abandon()
             throw MergeWriteError.incomplete(file: path, written: next, expected: entries.count)
         }
-        let hex = digest.finalize()
+        let hex = digest.hexDigest
         do {
             if let checksumOffset {
                 let bytes = Array(hex.utf8)
