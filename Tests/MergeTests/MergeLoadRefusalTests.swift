@@ -159,6 +159,21 @@ import Inference
         #expect(throws: MergeInputError.duplicateInput(path: good)) { _ = try MergeEngine(plan: plan([good, good])) }
     }
 
+    @Test func sameDonorUnderAnotherSpelling() throws {
+        let good = try base.fineTune(seed: 3).writeHF(to: dir.appendingPathComponent("good"))
+        let other = dir.appendingPathComponent("alias").path
+        try FileManager.default.createSymbolicLink(atPath: other, withDestinationPath: good)
+        #expect(throws: MergeInputError.duplicateInput(path: other)) { _ = try MergeEngine(plan: plan([good, other])) }
+    }
+
+    @Test func weightForAMethodWithoutWeights() throws {
+        let a = try base.fineTune(seed: 3).writeHF(to: dir.appendingPathComponent("a"))
+        let b = try base.fineTune(seed: 4).writeHF(to: dir.appendingPathComponent("b"))
+        let plan = MergePlan(base: basePath, donors: [PlannedModel(path: b)], untrusted: PlannedModel(path: a, weight: 2),
+                             method: "model_stock")
+        #expect(message { _ = try MergeEngine(plan: plan) }.contains("unknown parameter \"weight\""))
+    }
+
     @Test(arguments: [Float.nan, .infinity, -.infinity])
     func nonFiniteWeights(_ bad: Float) throws {
         var broken = base.fineTune(seed: 2)

@@ -27,6 +27,10 @@ public final class MergeEngine: Sendable {
 
         let methodType = type(of: try MergeMethods.named(plan.method))
         let takesWeight = methodType.parameters.contains { $0.name == "weight" && $0.scope == .perModel }
+        if !takesWeight, let weighted = plan.models.first(where: { $0.weight != 1 }) {
+            throw MergeError.unknownParameter(method: plan.method, parameter: "weight", model: weighted.path,
+                                              known: methodType.parameters.map(\.name))
+        }
         let models = plan.models.map {
             ModelSettings(name: $0.path, parameters: takesWeight ? ["weight": .number($0.weight)] : [:])
         }

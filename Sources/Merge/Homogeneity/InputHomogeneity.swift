@@ -1,12 +1,15 @@
 // Before any weights are read: every merge input must be a fine-tune of the base's architecture, tensor for tensor.
+import Foundation
 import Inference
 
 public enum InputHomogeneity {
     /// Throws on the first disagreement with the base, naming the model, the field or tensor and both values.
     /// Only headers, configs and tokenizer sizes are read. Nothing is dropped: one misfit input stops the merge.
     public static func check(base: CheckpointInput, inputs: [any MergeInput]) throws {
-        var seen: Set<String> = [base.path]
-        for input in inputs where !seen.insert(input.path).inserted {
+        // The same file under two spellings (./x, a symlink) is still one model counted twice.
+        func identity(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path }
+        var seen: Set<String> = [identity(base.path)]
+        for input in inputs where !seen.insert(identity(input.path)).inserted {
             throw MergeInputError.duplicateInput(path: input.path)
         }
         let baseTokens = try base.tokenizerVocabularySize()
