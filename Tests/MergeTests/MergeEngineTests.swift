@@ -119,17 +119,17 @@ final class Counter: @unchecked Sendable {
 /// TIES keeps the top-k magnitudes by selection; it must keep exactly what a stable sort's prefix keeps.
 @Suite struct TopKSelectionTests {
     @Test(arguments: [1, 2, 3, 7, 31, 33, 1000])
-    func kthLargestMatchesSort(_ n: Int) {
+    func kthLargestMagnitudeMatchesSort(_ n: Int) {
         var state: UInt64 = UInt64(n) &* 0x9E3779B97F4A7C15
-        // Few distinct values, so ties at the threshold are common.
+        // Few distinct values of both signs, zeros and tiny numbers, so ties at the threshold are common.
+        let pool: [Float] = [0, -0.0, 1e-30, -1e-30, 0.25, -0.25, 3, -7.5, 1e20, .leastNonzeroMagnitude]
         let values = (0..<n).map { _ -> Float in
             state = state &* 6364136223846793005 &+ 1442695040888963407
-            return Float((state >> 33) % 7) - 3
+            return pool[Int((state >> 33) % UInt64(pool.count))]
         }
-        let sorted = values.sorted(by: >)
+        let sorted = values.map { abs($0) }.sorted(by: >)
         for k in Set([0, n / 3, n / 2, n - 1]) {
-            var scratch = values
-            let got = scratch.withUnsafeMutableBufferPointer { Sparsifier.kthLargest($0, k) }
+            let got = values.withUnsafeBufferPointer { Sparsifier.kthLargestMagnitude($0, k) }
             #expect(got == sorted[k], "n \(n) k \(k)")
         }
     }

@@ -48,11 +48,10 @@ enum Sparsifier {
     }
 
     /// Marks the `k` largest |δ| exactly as the stable descending sort's first k would (ties at the threshold go to
-    /// the lowest indices), but by selection in O(n): sorting every index of a 28M-entry embedding per model made
-    /// TIES on a 135M model take minutes.
+    /// the lowest indices), but in O(n): sorting every index of a 28M-entry embedding per model made TIES on a
+    /// 135M model take minutes.
     private static func keepLargest(_ k: Int, of delta: UnsafeMutableBufferPointer<Float>, keep: inout [Bool]) {
-        var magnitudes = delta.map { abs($0) }
-        let threshold = magnitudes.withUnsafeMutableBufferPointer { kthLargest($0, k - 1) }
+        let threshold = kthLargestMagnitude(UnsafeBufferPointer(delta), k - 1)
         var remaining = k
         for i in 0..<delta.count where abs(delta[i]) > threshold {
             keep[i] = true
@@ -68,30 +67,29 @@ enum Sparsifier {
         }
     }
 
-    /// The value at position `k` (0-based) of `values` sorted in descending order; reorders `values`.
-    /// Three-way partitioning keeps it linear on long runs of equal values (an untouched tensor's zeros).
-    static func kthLargest(_ values: UnsafeMutableBufferPointer<Float>, _ k: Int) -> Float {
-        var lo = 0, hi = values.count - 1
-        while lo < hi {
-            let a = values[lo], b = values[(lo + hi) / 2], c = values[hi]
-            let pivot = max(min(a, b), min(max(a, b), c))   // median of three
-            // [lo, lt) > pivot, [lt, i) == pivot, (gt, hi] < pivot
-            var lt = lo, i = lo, gt = hi
-            while i <= gt {
-                if values[i] > pivot {
-                    values.swapAt(lt, i)
-                    lt += 1
-                    i += 1
-                } else if values[i] < pivot {
-                    values.swapAt(i, gt)
-                    gt -= 1
-                } else {
-                    i += 1
-                }
-            }
-            if k < lt { hi = lt - 1 } else if k <= gt { return pivot } else { lo = gt + 1 }
+    /// The |x| at position `k` (0-based) of the magnitudes sorted in descending order. Radix selection on the
+    /// bits: non-negative floats order like their bit patterns, so two 16-bit histogram passes find it exactly.
+    static func kthLargestMagnitude(_ values: UnsafeBufferPointer<Float>, _ k: Int) -> Float {
+        precondition(k >= 0 && k < values.count, "kthLargestMagnitude: k out of range")
+        var histogram = [Int](repeating: 0, count: 1 << 16)
+        var remaining = k
+        let high: UInt32 = histogram.withUnsafeMutableBufferPointer { h in
+            for x in values { h[Int(abs(x).bitPattern >> 16)] += 1 }
+            var bin = (1 << 16) - 1
+            while h[bin] <= remaining { remaining -= h[bin]; bin -= 1 }
+            return UInt32(bin)
         }
-        return values[lo]
+        let low: UInt32 = histogram.withUnsafeMutableBufferPointer { h in
+            for i in h.indices { h[i] = 0 }
+            for x in values {
+                let bits = abs(x).bitPattern
+                if bits >> 16 == high { h[Int(bits & 0xFFFF)] += 1 }
+            }
+            var bin = (1 << 16) - 1
+            while h[bin] <= remaining { remaining -= h[bin]; bin -= 1 }
+            return UInt32(bin)
+        }
+        return Float(bitPattern: high << 16 | low)
     }
 
     /// Indices sorted by |δ|; stable, so equal magnitudes keep index order (torch leaves that order unspecified).
