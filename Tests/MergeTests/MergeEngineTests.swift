@@ -94,6 +94,17 @@ import Quant
         #expect(exported == engine.tensors.map(\.name))
     }
 
+    /// Some exporters store lm_head even for tied models; the tie wins, so such a donor still fits a tied base.
+    @Test func tiedDonorWithStoredHead() throws {
+        let basePath = try base.writeGGUF(to: dir.appendingPathComponent("base.gguf"))
+        var donor = base.fineTune(seed: 45)
+        donor.tensors["lm_head.weight"] = donor.tensors["model.embed_tokens.weight"]
+        donor.shapes["lm_head.weight"] = [12, 8]
+        let path = try donor.writeHF(to: dir.appendingPathComponent("tied"))
+        let engine = try MergeEngine(plan: MergePlan(base: basePath, donors: [PlannedModel(path: path)], untrusted: nil))
+        #expect(!engine.tensors.contains { $0.name == "lm_head.weight" })
+    }
+
     @Test func weightsReachTheMethod() throws {
         let basePath = try base.writeHF(to: dir.appendingPathComponent("base"))
         let a = base.fineTune(seed: 40), b = base.fineTune(seed: 41)

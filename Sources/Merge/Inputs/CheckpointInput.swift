@@ -21,7 +21,8 @@ public struct CheckpointInput: MergeInput {
     public init(checkpoint: ModelCheckpoint) throws {
         self.checkpoint = checkpoint
         provider = CheckpointTensorProvider(source: checkpoint.source, naming: checkpoint.naming, config: checkpoint.config)
-        hasSeparateOutput = checkpoint.source.shape(of: checkpoint.naming.output) != nil
+        // A tied model that still stores lm_head (some exporters write the copy) runs on the embedding, as transformers does.
+        hasSeparateOutput = checkpoint.source.shape(of: checkpoint.naming.output) != nil && !checkpoint.config.tiedEmbeddings
         layout = PlannedTensor.llamaLayout(config: checkpoint.config, hasSeparateOutput: hasSeparateOutput)
         var shapes: [String: [Int]] = [:]
         for tensor in layout {
