@@ -1,0 +1,127 @@
+// Writes a merged model out: HF safetensors folder (f32 or bf16) or an f32 GGUF that llama.cpp loads.
+import Foundation
+import Inference
+import Quant
+
+public enum MergeExport {
+    /// What an export wrote, and what it could not.
+    public struct Report: Sendable, Equatable {
+        public var files: [String]
+        /// Set when the tokenizer could not be written (GGUF base: not implemented yet).
+        public var missingTokenizer: String?
+    }
+
+    /// Files a Hugging Face folder keeps next to the weights that describe tokenizer and generation.
+    static let tokenizerFiles = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
+                                 "generation_config.json", "chat_template.jinja", "vocab.json", "merges.txt"]
+
+    /// model.safetensors (streamed: memory stays at one tensor) + config.json, and the base's tokenizer files when the
+    /// base is an HF folder. With a GGUF base config.json is written from its metadata; the tokenizer is not exported.
+    @discardableResult
+    public static func writeHF(engine: MergeEngine, to folder: String, dtype: MergeOutputDType = .f32,
+                               parallelism: Int = 2, progress: MergeProgressHandler? = nil) throws -> Report {
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        } catch {
+            throw MergeWriteError.cannotWrite(file: folder, reason: error.localizedDescription)
+        }
+        let dir = URL(fileURLWithPath: folder)
+        let weightsPath = dir.appendingPathComponent(HFCheckpoint.weightsFileName).path
+        let writer = try SafetensorsStreamWriter(
+            path: weightsPath, temporaryPath: dir.appendingPathComponent(".model.safetensors.partial-\(getpid())").path,
+            entries: engine.tensors.map { .init(name: $0.name, shape: $0.shape) }, dtype: dtype,
+            metadata: ["format": "pt"], checksumKey: nil)
+        try engine.mergedTensors(parallelism: parallelism, progress: progress) { tensor, values in
+            try writer.append(tensor.name, values.readOnly)
+        }
+        try writer.finish()
+
+        var report = Report(files: [weightsPath], missingTokenizer: nil)
+        let configPath = dir.appendingPathComponent(HFCheckpoint.configFileName).path
+        if let hf = engine.base.checkpoint.huggingFace {
+            try copy(hf.configPath, to: configPath)
+            report.files.append(configPath)
+            let baseDir = URL(fileURLWithPath: hf.folder)
+            for name in tokenizerFiles {
+                let source = baseDir.appendingPathComponent(name).path
+                guard FileManager.default.fileExists(atPath: source) else { continue }
+                let target = dir.appendingPathComponent(name).path
+                try copy(source, to: target)
+                report.files.append(target)
+            }
+        } else {
+            try write(Data(hfConfigJSON(engine.config, dtype: dtype).utf8), to: configPath)
+            report.files.append(configPath)
+            report.missingTokenizer = "the base is GGUF; its tokenizer (in the GGUF metadata) is not exported as "
+                + "tokenizer.json yet — copy the tokenizer files of the HF release of the base model into \(folder)"
+        }
+        return report
+    }
+
+    /// An f32 GGUF with GGUF names and llama.cpp's q/k row order, every metadata key copied from the base GGUF
+    /// (general.file_type set to ALL_F32). The base must be a GGUF: that is where tokenizer and metadata come from.
+    public static func writeGGUF(engine: MergeEngine, to path: String, parallelism: Int = 2,
+                                 progress: MergeProgressHandler? = nil) throws {
+        guard let gguf = engine.base.checkpoint.gguf else { throw MergeWriteError.needsGGUFBase(base: engine.base.path) }
+        var writer = GGUFWriter()
+        for key in gguf.metadataKeys {
+            guard let value = gguf.metadata[key] else { continue }
+            try writer.setMetadata(key, key == "general.file_type" ? .uint32(0) : value)
+        }
+        let config = engine.config
+        let naming = CheckpointTensorProvider(source: gguf, naming: .gguf, config: config)
+        try engine.mergedTensors(parallelism: parallelism, progress: progress) { tensor, values in
+            let name = naming.sourceName(forHF: tensor.name)
+            if name.hasSuffix(".attn_q.weight") {
+                RopeRowOrder.hfToGGUF(values.pointer, heads: config.headCount, headDim: config.headDim, columns: tensor.shape[1])
+            } else if name.hasSuffix(".attn_k.weight") {
+                RopeRowOrder.hfToGGUF(values.pointer, heads: config.kvHeadCount, headDim: config.headDim, columns: tensor.shape[1])
+            }
+            let bytes = [UInt8](UnsafeRawBufferPointer(values.readOnly))
+            try writer.addTensor(name, shape: tensor.shape, type: .f32, bytes: bytes)
+        }
+        try writer.write(to: path)
+    }
+
+    /// A LlamaConfig config.json for `config` (transformers keys).
+    static func hfConfigJSON(_ c: ModelConfig, dtype: MergeOutputDType) -> String {
+        var fields: [(String, String)] = [
+            ("architectures", "[\"LlamaForCausalLM\"]"),
+            ("model_type", "\"\(c.architecture)\""),
+            ("hidden_size", "\(c.hiddenSize)"),
+            ("intermediate_size", "\(c.intermediateSize)"),
+            ("num_hidden_layers", "\(c.layerCount)"),
+            ("num_attention_heads", "\(c.headCount)"),
+            ("num_key_value_heads", "\(c.kvHeadCount)"),
+            ("head_dim", "\(c.headDim)"),
+            ("vocab_size", "\(c.vocabSize)"),
+            ("max_position_embeddings", "\(c.contextLength)"),
+            ("rope_theta", "\(c.ropeTheta)"),
+            ("rms_norm_eps", "\(Double(c.rmsNormEps))"),
+            ("tie_word_embeddings", c.tiedEmbeddings ? "true" : "false"),
+            ("hidden_act", "\"silu\""),
+            ("torch_dtype", dtype == .f32 ? "\"float32\"" : "\"bfloat16\""),
+        ]
+        switch c.ropeScaling {
+        case .none: break
+        case .linear(let factor): fields.append(("rope_scaling", "{\"rope_type\": \"linear\", \"factor\": \(factor)}"))
+        case .llama3(let factor, let low, let high, let original):
+            fields.append(("rope_scaling", "{\"rope_type\": \"llama3\", \"factor\": \(factor), \"low_freq_factor\": \(low), "
+                           + "\"high_freq_factor\": \(high), \"original_max_position_embeddings\": \(original)}"))
+        }
+        return "{\n" + fields.map { "  \"\($0.0)\": \($0.1)" }.joined(separator: ",\n") + "\n}\n"
+    }
+
+    private static func copy(_ source: String, to target: String) throws {
+        guard let data = FileManager.default.contents(atPath: source) else {
+            throw MergeWriteError.cannotWrite(file: target, reason: "cannot read \(source)")
+        }
+        try write(data, to: target)
+    }
+
+    private static func write(_ data: Data, to path: String) throws {
+        do { try data.write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
+            throw MergeWriteError.cannotWrite(file: path, reason: error.localizedDescription)
+        }
+    }
+}

@@ -1,0 +1,195 @@
+// Writes a safetensors file tensor by tensor (the header is known up front), hashing the data as it goes.
+import Foundation
+import Inference
+import Quant
+
+public enum MergeOutputDType: String, Sendable, CaseIterable {
+    case f32, bf16
+
+    var safetensors: SafetensorsDType { self == .f32 ? .f32 : .bf16 }
+    var byteSize: Int { self == .f32 ? 4 : 2 }
+}
+
+public enum MergeWriteError: Error, Equatable, CustomStringConvertible, LocalizedError {
+    case cannotWrite(file: String, reason: String)
+    case outOfOrder(file: String, expected: String?, got: String)
+    case incomplete(file: String, written: Int, expected: Int)
+    case needsGGUFBase(base: String)
+
+    public var description: String {
+        switch self {
+        case .cannotWrite(let f, let r): return "cannot write \(f): \(r)"
+        case .outOfOrder(let f, let e, let g):
+            return "\(f): tensor \"\(g)\" written out of order (expected \(e.map { "\"\($0)\"" } ?? "no more tensors"))"
+        case .incomplete(let f, let w, let e): return "\(f): only \(w) of \(e) tensors were written"
+        case .needsGGUFBase(let base):
+            return "writing GGUF needs a GGUF base to copy metadata and tokenizer from, but the base is \(base); export HF safetensors instead"
+        }
+    }
+
+    public var errorDescription: String? { description }
+}
+
+/// Memory stays at one tensor: entries are declared first (so offsets are known), then streamed in that order.
+/// The file appears at `path` only on `finish` (temp file, fsync, rename, fsync of the folder). When
+/// `checksumKey` is set, the data section's XXH64 is stored under that `__metadata__` key.
+final class SafetensorsStreamWriter {
+    struct Entry: Sendable {
+        let name: String
+        let shape: [Int]
+        var count: Int { shape.reduce(1, *) }
+    }
+
+    let path: String
+    let temporaryPath: String
+    let dtype: MergeOutputDType
+    private let entries: [Entry]
+    private var next = 0
+    private var fd: Int32
+    private var digest = XXH64()
+    private var checksumOffset: Int?
+    private var done = false
+
+    static let checksumPlaceholder = String(repeating: "0", count: 16)
+
+    init(path: String, temporaryPath: String, entries: [Entry], dtype: MergeOutputDType,
+         metadata: [String: String], checksumKey: String?) throws {
+        self.path = path
+        self.temporaryPath = temporaryPath
+        self.entries = entries
+        self.dtype = dtype
+        fd = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw MergeWriteError.cannotWrite(file: temporaryPath, reason: String(cString: strerror(errno))) }
+
+        var meta = metadata
+        if let checksumKey { meta[checksumKey] = Self.checksumPlaceholder }
+        var parts = ["\(Self.quoted("__metadata__")):{"
+                     + meta.sorted { $0.key < $1.key }.map { "\(Self.quoted($0.key)):\(Self.quoted($0.value))" }
+                         .joined(separator: ",") + "}"]
+        var offset = 0
+        for e in entries {
+            let end = offset + e.count * dtype.byteSize
+            parts.append("\(Self.quoted(e.name)):{\"dtype\":\"\(dtype.safetensors.rawValue)\",\"shape\":["
+                         + e.shape.map(String.init).joined(separator: ",") + "],\"data_offsets\":[\(offset),\(end)]}")
+            offset = end
+        }
+        var header = Array("{\(parts.joined(separator: ","))}".utf8)
+        header += [UInt8](repeating: UInt8(ascii: " "), count: (8 - header.count % 8) % 8)
+        if let checksumKey {
+            let needle = Array("\(Self.quoted(checksumKey)):\"\(Self.checksumPlaceholder)\"".utf8)
+            if let at = Self.find(needle, in: header) { checksumOffset = 8 + at + needle.count - Self.checksumPlaceholder.count - 1 }
+        }
+        var prefix = withUnsafeBytes(of: UInt64(header.count).littleEndian) { Array($0) }
+        prefix += header
+        do { try prefix.withUnsafeBytes { try writeAll($0) } } catch { abandon(); throw error }
+    }
+
+    deinit { if !done { abandon() } }
+
+    /// Appends the next tensor; names must come in the declared order.
+    func append(_ name: String, _ values: UnsafeBufferPointer<Float>) throws {
+        guard next < entries.count, entries[next].name == name, entries[next].count == values.count else {
+            throw MergeWriteError.outOfOrder(file: path, expected: next < entries.count ? entries[next].name : nil, got: name)
+        }
+        next += 1
+        switch dtype {
+        case .f32:
+            let raw = UnsafeRawBufferPointer(values)
+            digest.update(raw)
+            try writeAll(raw)
+        case .bf16:
+            // In slices, so the conversion scratch stays small for large tensors.
+            let chunk = 1 << 20
+            var bits = [UInt16](repeating: 0, count: min(chunk, values.count))
+            var start = 0
+            while start < values.count {
+                let n = min(chunk, values.count - start)
+                for i in 0..<n { bits[i] = floatToBF16(values[start + i]).littleEndian }
+                try bits.withUnsafeBytes { raw in
+                    let slice = UnsafeRawBufferPointer(rebasing: raw[0..<(n * 2)])
+                    digest.update(slice)
+                    try writeAll(slice)
+                }
+                start += n
+            }
+        }
+    }
+
+    /// Writes the checksum into the header, syncs, and renames into place. Returns the data section's XXH64 (hex).
+    @discardableResult
+    func finish() throws -> String {
+        guard next == entries.count else {
+            abandon()
+            throw MergeWriteError.incomplete(file: path, written: next, expected: entries.count)
+        }
+        let hex = digest.hexDigest
+        do {
+            if let checksumOffset {
+                let bytes = Array(hex.utf8)
+                let written = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, off_t(checksumOffset)) }
+                guard written == bytes.count else { throw posixError() }
+            }
+            guard fsync(fd) == 0 else { throw posixError() }
+            close(fd)
+            fd = -1
+            guard rename(temporaryPath, path) == 0 else { throw posixError() }
+        } catch {
+            abandon()
+            throw error
+        }
+        done = true
+        Self.syncFolder(of: path)
+        return hex
+    }
+
+    /// Closes and deletes the temporary file.
+    func abandon() {
+        if fd >= 0 { close(fd); fd = -1 }
+        unlink(temporaryPath)
+        done = true
+    }
+
+    private func writeAll(_ bytes: UnsafeRawBufferPointer) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let n = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw posixError()
+            }
+            offset += n
+        }
+    }
+
+    private func posixError() -> MergeWriteError {
+        .cannotWrite(file: temporaryPath, reason: String(cString: strerror(errno)))
+    }
+
+    /// So the rename itself survives a crash.
+    static func syncFolder(of path: String) {
+        let dir = open((path as NSString).deletingLastPathComponent, O_RDONLY | O_DIRECTORY)
+        if dir >= 0 { fsync(dir); close(dir) }
+    }
+
+    static func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
+        guard needle.count <= haystack.count else { return nil }
+        for i in 0...(haystack.count - needle.count) where haystack[i] == needle[0] {
+            if Array(haystack[i..<(i + needle.count)]) == needle { return i }
+        }
+        return nil
+    }
+
+    /// A JSON string literal.
+    static func quoted(_ s: String) -> String {
+        var out = "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}
