@@ -43,8 +43,7 @@ struct EvalCommand {
         engine.contextLength = 1024
         engine.queueCapacity = 256
         engine.maxRunningSequences = 32
-        let loader = ModelLoader(registry: registry, engineConfiguration: engine, linear: ServingFormat.linear,
-                                 merger: ServingFormat.merger(registry: registry))
+        let loader = try ServingFormat.loader(registry: registry, engine: engine)
         let served = try loader.load(spec)
         defer { served.engine.stop() }
         note(String(format: "%@: loaded in %.1f s (merge %.1f s)", id, served.loadSeconds, served.mergeSeconds))

@@ -32,8 +32,7 @@ struct ServeCommand {
         if let n = try options.int("--ctx-size") { engine.contextLength = n }
         if let n = try options.int("--parallel") { engine.maxRunningSequences = n }
         if let n = try options.int("--queue") { engine.queueCapacity = n }
-        let loader = ModelLoader(registry: registry, engineConfiguration: engine, linear: ServingFormat.linear,
-                                 merger: ServingFormat.merger(registry: registry))
+        let loader = try ServingFormat.loader(registry: registry, engine: engine)
         let keys = (ProcessInfo.processInfo.environment["MERGEGUARD_API_KEYS"] ?? "")
             .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         let server = MergeGuardServer(registry: registry, loader: loader.load, host: options.string("--host"),

@@ -1,23 +1,35 @@
-// Turns a registry entry into a served model: a trusted checkpoint is loaded as it is; an untrusted one is merged
-// with its family's donors first (never served raw), then handed to a batch engine.
+// Turns a registry entry into a served model: a trusted checkpoint is loaded as it is (a trusted adapter is applied
+// to its base); an untrusted one is always merged with its family's donors first, never served raw. Then the
+// model gets its batch engine.
 import Foundation
 import Inference
+import Merge
 
 public struct ModelLoader: Sendable {
     public let registry: ModelRegistry
     public let engineConfiguration: BatchEngineConfiguration
     /// The weight format the engine runs (f32 reference or int8).
     public let linear: LlamaWeights.LinearBuilder
-    /// Builds the merged model of an untrusted entry; nil refuses every untrusted model.
-    public let merger: (@Sendable (ModelSpec, FamilySpec) throws -> ChatModel)?
+    /// Merged models are cached under the registry's cache_dir; nil turns the cache off.
+    public let cache: MergeCache?
+    /// Reports merge progress (tensor i of N) for long merges.
+    public let progress: (@Sendable (String, MergeProgress) -> Void)?
 
     public init(registry: ModelRegistry, engineConfiguration: BatchEngineConfiguration = BatchEngineConfiguration(),
-                linear: @escaping LlamaWeights.LinearBuilder = LlamaWeights.f32Linear,
-                merger: (@Sendable (ModelSpec, FamilySpec) throws -> ChatModel)?) {
+                linear: @escaping LlamaWeights.LinearBuilder = LlamaWeights.f32Linear, useCache: Bool = true,
+                progress: (@Sendable (String, MergeProgress) -> Void)? = nil) throws {
         self.registry = registry
         self.engineConfiguration = engineConfiguration
         self.linear = linear
-        self.merger = merger
+        cache = useCache ? try MergeCache(directory: registry.server.cacheDirectory) : nil
+        self.progress = progress
+    }
+
+    /// The merge a registry entry is served with, or nil when it is served as it is (a trusted full checkpoint).
+    public func plan(for spec: ModelSpec) throws -> MergePlan? {
+        guard let family = registry.families[spec.family] else { throw ModelLoaderError.unknownFamily(model: spec.id, family: spec.family) }
+        if spec.trusted && !(spec.path.map(MergePlanning.isAdapter) ?? false) { return nil }
+        return try MergePlanning.plan(for: spec, family: family)
     }
 
     public func load(_ spec: ModelSpec) throws -> ServedModel {
@@ -26,13 +38,14 @@ public struct ModelLoader: Sendable {
         let start = clock.now
         let chat: ChatModel
         var mergeSeconds = 0.0
-        if spec.trusted {
-            chat = try ChatModel.load(path: spec.path ?? family.base, linear: linear)
+        if let plan = try plan(for: spec) {
+            let report = progress.map { report in { @Sendable (p: MergeProgress) in report(spec.id, p) } }
+            let merged = try MergedModel.load(plan: plan, options: MergedModel.Options(cache: cache), linear: linear, progress: report)
+            mergeSeconds = (clock.now - start).seconds
+            chat = try ChatModel.assemble(name: spec.id, weights: merged.weights, tokenizerPath: family.base,
+                                          loadSeconds: (clock.now - start).seconds)
         } else {
-            guard let merger else { throw ModelLoaderError.mergeUnavailable(model: spec.id) }
-            let mergeStart = clock.now
-            chat = try merger(spec, family)
-            mergeSeconds = (clock.now - mergeStart).seconds
+            chat = try ChatModel.load(path: spec.path ?? family.base, linear: linear)
         }
         let engine = BatchEngine(model: chat.model, tokenizer: chat.tokenizer, endOfGenerationTokens: chat.endOfGenerationTokens,
                                  configuration: engineConfiguration)
@@ -46,13 +59,10 @@ public struct ModelLoader: Sendable {
 
 public enum ModelLoaderError: Error, CustomStringConvertible, Equatable {
     case unknownFamily(model: String, family: String)
-    case mergeUnavailable(model: String)
 
     public var description: String {
         switch self {
         case .unknownFamily(let m, let f): return "model \(m) names family \(f), which the registry does not define"
-        case .mergeUnavailable(let m):
-            return "model \(m) is untrusted and this server has no merge engine configured; it is never served raw"
         }
     }
 }

@@ -26,22 +26,29 @@ public final class ChatModel: Sendable {
         let start = clock.now
         let checkpoint = try ModelCheckpoint.open(path: path)
         let weights = try checkpoint.loadWeights(linear: linear)
-        let tokenizer: BPETokenizer
-        let template: ChatTemplate
-        if let gguf = checkpoint.gguf {
-            tokenizer = try BPETokenizer(gguf: gguf)
-            template = try ChatTemplate(gguf: gguf)
-        } else if let hf = checkpoint.huggingFace {
-            guard let tokenizerPath = hf.tokenizerPath else { throw ChatModelError.missingTokenizer(folder: hf.folder) }
-            guard hf.chatTemplate != nil else { throw ChatModelError.missingChatTemplate(folder: hf.folder) }
-            tokenizer = try BPETokenizer(tokenizerJSONFile: tokenizerPath)
-            template = try ChatTemplate(huggingFaceFolder: hf.folder)
-        } else {
-            throw ChatModelError.missingTokenizer(folder: path)
-        }
+        let (tokenizer, template) = try tokenizerAndTemplate(of: checkpoint)
         let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
         return ChatModel(name: name, model: LlamaModel(weights: weights), tokenizer: tokenizer, template: template,
                          loadSeconds: (clock.now - start).seconds)
+    }
+
+    /// A model whose weights were made elsewhere (a merge) and whose tokenizer and template are the checkpoint's at
+    /// `tokenizerPath` (the family base).
+    public static func assemble(name: String, weights: LlamaWeights, tokenizerPath: String, loadSeconds: Double) throws -> ChatModel {
+        let (tokenizer, template) = try tokenizerAndTemplate(of: try ModelCheckpoint.open(path: tokenizerPath))
+        return ChatModel(name: name, model: LlamaModel(weights: weights), tokenizer: tokenizer, template: template,
+                         loadSeconds: loadSeconds)
+    }
+
+    static func tokenizerAndTemplate(of checkpoint: ModelCheckpoint) throws -> (BPETokenizer, ChatTemplate) {
+        if let gguf = checkpoint.gguf {
+            return (try BPETokenizer(gguf: gguf), try ChatTemplate(gguf: gguf))
+        }
+        guard let hf = checkpoint.huggingFace, let tokenizerPath = hf.tokenizerPath else {
+            throw ChatModelError.missingTokenizer(folder: checkpoint.path)
+        }
+        guard hf.chatTemplate != nil else { throw ChatModelError.missingChatTemplate(folder: hf.folder) }
+        return (try BPETokenizer(tokenizerJSONFile: tokenizerPath), try ChatTemplate(huggingFaceFolder: hf.folder))
     }
 
     /// The conversation rendered by the model's own template, ending with the assistant's turn opened, as token ids.
