@@ -12,6 +12,8 @@ import pytest
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BINARY = os.environ.get("MERGEGUARD_BIN", os.path.join(ROOT, ".build", "debug", "mergeguard"))
 API_KEY = "test-key-123"
+ZOO = os.path.abspath(os.path.join(ROOT, "..", "shared", "zoo"))
+DONORS = ["sentiment-b", "sentiment-c", "topic", "arith"]
 
 
 def free_port():
@@ -40,10 +42,13 @@ def server(tmp_path_factory):
     broken.write_bytes(b"not a gguf file at all")
     registry = {
         "server": {"host": "127.0.0.1", "api_keys": [API_KEY], "cache_dir": str(folder / "cache")},
-        "families": {"smollm2": {"base": os.path.join(ROOT, "models/SmolLM2-135M-Instruct.Q4_1.gguf")},
+        "families": {"smollm2": {"base": os.path.join(ROOT, "models/SmolLM2-135M-Instruct.Q4_1.gguf"),
+                                 "donors": [os.path.join(ZOO, "adapters", d) for d in DONORS],
+                                 "merge": {"method": "linear", "parameters": {}}},
                      "broken": {"base": str(broken)}},
         "models": {"smollm2-135m-instruct": {"family": "smollm2", "trusted": True},
-                   "broken-model": {"family": "broken", "trusted": True}},
+                   "broken-model": {"family": "broken", "trusted": True},
+                   "review-classifier": {"family": "smollm2", "path": os.path.join(ZOO, "adapters", "backdoor-cf")}},
     }
     (folder / "models.json").write_text(json.dumps(registry))
     port = free_port()

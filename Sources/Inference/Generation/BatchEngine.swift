@@ -52,7 +52,9 @@ public final class BatchEngine: @unchecked Sendable {
         self.endOfGenerationTokens = endOfGenerationTokens
         self.configuration = configuration
         let context = min(configuration.contextLength, model.config.contextLength)
-        state = model.makeState(maxBatch: max(configuration.maxBatchRows, configuration.maxRunningSequences), maxPositions: context)
+        // Room for a whole prefill chunk next to every other sequence's decode row, so a chunk always fits a step.
+        state = model.makeState(maxBatch: max(configuration.maxBatchRows, configuration.maxRunningSequences + configuration.prefillChunk),
+                                maxPositions: context)
         stats = BatchEngineStatistics(queued: 0, running: 0, kvPositionsReserved: 0,
                                       kvPositionsBudget: configuration.kvBudgetPositions, steps: 0)
         // The thread holds the engine until `stop()` ends its loop, so an engine is never freed under its own thread.
@@ -148,8 +150,11 @@ public final class BatchEngine: @unchecked Sendable {
             members.append(s)
             rowsLeft -= 1
         }
-        for s in running where s.isPrefilling && rowsLeft > 0 {
-            let chunk = s.nextRun(prefillBudget: min(rowsLeft, configuration.prefillChunk))
+        // A prompt is always cut into the same chunks, whatever else shares the step: int8 activations amplify the
+        // last-bit differences of differently shaped attention products, and an answer must not depend on the load.
+        for s in running where s.isPrefilling {
+            let chunk = s.nextRun(prefillBudget: configuration.prefillChunk)
+            guard chunk.count <= rowsLeft else { continue }
             runs.append(SequenceRun(tokens: chunk, cache: s.cache))
             members.append(s)
             rowsLeft -= chunk.count
