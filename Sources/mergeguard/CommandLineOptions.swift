@@ -13,7 +13,7 @@ enum CommandLineError: Error, CustomStringConvertible {
         case .missingValue(let o): return "option \(o) needs a value"
         case .invalidValue(let o, let v, let e): return "option \(o) got \"\(v)\"; expected \(e)"
         case .unexpectedArgument(let a): return "unexpected argument \"\(a)\""
-        case .unknownCommand(let c): return "unknown command \"\(c)\" (commands: serve, chat, eval)"
+        case .unknownCommand(let c): return "unknown command \"\(c)\" (commands: serve, chat, merge, eval, bench)"
         }
     }
 }

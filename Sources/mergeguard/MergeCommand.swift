@@ -1,0 +1,54 @@
+// `mergeguard merge`: writes the merged model a models.json entry is served as, for other tools to load
+// (an HF folder for transformers, or a GGUF for llama.cpp).
+import API
+import Foundation
+import Merge
+
+struct MergeCommand {
+    static let usage = """
+    usage: mergeguard merge --config models.json --model ID --out PATH [--dtype f32|bf16] [--gguf]
+
+      --out PATH        an HF folder (model.safetensors + config.json + the base's tokenizer files), or with --gguf
+                        a GGUF file (f32, the base GGUF's metadata and tokenizer)
+      --dtype f32|bf16  safetensors precision (default f32)
+    """
+
+    let options: CommandLineOptions
+
+    init(arguments: ArraySlice<String>) throws {
+        options = try CommandLineOptions(arguments, command: "merge", valued: ["--config", "--model", "--out", "--dtype"],
+                                         switches: ["--gguf", "--help"])
+    }
+
+    func run() throws {
+        if options.has("--help") { print(Self.usage); return }
+        guard let id = options.string("--model") else { throw CommandLineError.missingValue("--model") }
+        guard let out = options.string("--out") else { throw CommandLineError.missingValue("--out") }
+        let dtypeName = options.string("--dtype") ?? "f32"
+        guard let dtype = MergeOutputDType(rawValue: dtypeName) else {
+            throw CommandLineError.invalidValue(option: "--dtype", value: dtypeName, expected: "f32 or bf16")
+        }
+        let registry = try ModelRegistry.load(path: options.string("--config") ?? "models.json")
+        guard let spec = registry.models[id] else {
+            throw CommandLineError.invalidValue(option: "--model", value: id, expected: "one of \(registry.modelOrder.joined(separator: ", "))")
+        }
+        let loader = try ModelLoader(registry: registry, useCache: false)
+        guard let plan = try loader.plan(for: spec) else {
+            throw CommandLineError.invalidValue(option: "--model", value: id,
+                                                expected: "a model that is merged (this one is trusted and served as it is)")
+        }
+        let clock = ContinuousClock()
+        let start = clock.now
+        let engine = try MergeEngine(plan: plan)
+        let progress: MergeProgressHandler = { p in ServingFormat.progress(id, p) }
+        if options.has("--gguf") {
+            try MergeExport.writeGGUF(engine: engine, to: out, progress: progress)
+        } else {
+            let report = try MergeExport.writeHF(engine: engine, to: out, dtype: dtype, progress: progress)
+            if let missing = report.missingTokenizer { note("note: \(missing)") }
+        }
+        note(String(format: "wrote %@ (%@ of %d models over their base) in %.1f s", out, plan.method, plan.models.count, (clock.now - start).seconds))
+    }
+
+    private func note(_ text: String) { FileHandle.standardError.write(Data((text + "\n").utf8)) }
+}
