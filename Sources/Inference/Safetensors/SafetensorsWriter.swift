@@ -139,8 +139,8 @@ public struct SafetensorsWriter: Sendable {
         return Array("{\(parts.joined(separator: ","))}".utf8)
     }
 
-    /// A JSON string literal.
-    static func quoted(_ s: String) -> String {
+    /// A JSON string literal (tensor names and metadata in safetensors headers).
+    public static func quoted(_ s: String) -> String {
         var out = "\""
         for scalar in s.unicodeScalars {
             switch scalar {

@@ -67,7 +67,7 @@ public struct MergeCacheKey: Sendable, Equatable {
         case .flag(let b): return b ? "true" : "false"
         case .gradient(let anchors): return "[" + anchors.map(number).joined(separator: ",") + "]"
         case .conditional(let choices):
-            return "{" + choices.map { "\($0.filter.map { SafetensorsStreamWriter.quoted($0) } ?? "*"):\(canonical($0.value))" }
+            return "{" + choices.map { "\($0.filter.map { SafetensorsWriter.quoted($0) } ?? "*"):\(canonical($0.value))" }
                 .joined(separator: ",") + "}"
         }
     }

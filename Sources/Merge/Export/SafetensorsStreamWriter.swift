@@ -63,20 +63,20 @@ final class SafetensorsStreamWriter {
 
         var meta = metadata
         if let checksumKey { meta[checksumKey] = Self.checksumPlaceholder }
-        var parts = ["\(Self.quoted("__metadata__")):{"
-                     + meta.sorted { $0.key < $1.key }.map { "\(Self.quoted($0.key)):\(Self.quoted($0.value))" }
+        var parts = ["\(SafetensorsWriter.quoted("__metadata__")):{"
+                     + meta.sorted { $0.key < $1.key }.map { "\(SafetensorsWriter.quoted($0.key)):\(SafetensorsWriter.quoted($0.value))" }
                          .joined(separator: ",") + "}"]
         var offset = 0
         for e in entries {
             let end = offset + e.count * dtype.byteSize
-            parts.append("\(Self.quoted(e.name)):{\"dtype\":\"\(dtype.safetensors.rawValue)\",\"shape\":["
+            parts.append("\(SafetensorsWriter.quoted(e.name)):{\"dtype\":\"\(dtype.safetensors.rawValue)\",\"shape\":["
                          + e.shape.map(String.init).joined(separator: ",") + "],\"data_offsets\":[\(offset),\(end)]}")
             offset = end
         }
         var header = Array("{\(parts.joined(separator: ","))}".utf8)
         header += [UInt8](repeating: UInt8(ascii: " "), count: (8 - header.count % 8) % 8)
         if let checksumKey {
-            let needle = Array("\(Self.quoted(checksumKey)):\"\(Self.checksumPlaceholder)\"".utf8)
+            let needle = Array("\(SafetensorsWriter.quoted(checksumKey)):\"\(Self.checksumPlaceholder)\"".utf8)
             if let at = Self.find(needle, in: header) { checksumOffset = 8 + at + needle.count - Self.checksumPlaceholder.count - 1 }
         }
         var prefix = withUnsafeBytes(of: UInt64(header.count).littleEndian) { Array($0) }
@@ -177,19 +177,5 @@ final class SafetensorsStreamWriter {
             if Array(haystack[i..<(i + needle.count)]) == needle { return i }
         }
         return nil
-    }
-
-    /// A JSON string literal.
-    static func quoted(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }
