@@ -41,8 +41,7 @@ def make_q8_0(source, target):
         shape = [int(d) for d in reversed(t.shape)]
         values = dequantize(t.data, t.tensor_type).astype(np.float32).reshape(shape)
         if len(shape) == 2:
-            writer.add_tensor(t.name, quantize(values, GGMLQuantizationType.Q8_0), raw_shape=values.shape,
-                              raw_dtype=GGMLQuantizationType.Q8_0)
+            writer.add_tensor(t.name, quantize(values, GGMLQuantizationType.Q8_0), raw_dtype=GGMLQuantizationType.Q8_0)
         else:
             writer.add_tensor(t.name, values)
     writer.write_header_to_file()
@@ -66,17 +65,23 @@ def copy_bandwidth(megabytes=512, repeats=5):
 
 def run_llama_cpp(path, threads, prompt_tokens, decode_tokens):
     from llama_cpp import Llama
-    llm = Llama(model_path=path, n_ctx=prompt_tokens + decode_tokens + 8, n_threads=threads, n_threads_batch=threads,
+    llm = Llama(model_path=path, n_ctx=max(2048, prompt_tokens + decode_tokens + 8), n_threads=threads, n_threads_batch=threads,
                 n_batch=512, verbose=False)
     prompt = [1000 + (i * 37) % 20000 for i in range(prompt_tokens)]
+    vocab = llm.n_vocab()
+
+    def last_logits():
+        # Without logits_all llama-cpp-python keeps no scores; the context holds the last token's logits.
+        return np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(vocab,))
+
     start = time.perf_counter()
     llm.eval(prompt)
     prefill = prompt_tokens / (time.perf_counter() - start)
-    token = int(np.argmax(llm.scores[llm.n_tokens - 1]))
+    token = int(np.argmax(last_logits()))
     start = time.perf_counter()
     for _ in range(decode_tokens):
         llm.eval([token])
-        token = int(np.argmax(llm.scores[llm.n_tokens - 1]))
+        token = int(np.argmax(last_logits()))
     decode = decode_tokens / (time.perf_counter() - start)
     del llm
     return prefill, decode
