@@ -14,8 +14,9 @@ public struct BatchEngineConfiguration: Sendable {
     public var prefillChunk = 32
     /// Context per sequence (capped by the model's).
     public var contextLength = 4096
-    /// KV positions all running sequences may hold together (each position costs 2·layers·kvDim floats).
-    public var kvBudgetPositions = 65_536
+    /// KV positions all running sequences may hold together (each position costs 2·layers·kvDim floats: 46 KB for
+    /// SmolLM2, so 32,768 positions are 1.5 GB and two such models fit the default 4 GB memory budget).
+    public var kvBudgetPositions = 32_768
 
     public init() {}
 }
