@@ -165,6 +165,10 @@ public final class LlamaModel: Sendable {
         let positions = start + n
         let group = c.headCount / c.kvHeadCount
         let scale = 1 / Float(c.headDim).squareRoot()
+        if n == 1 {
+            decodeAttention(layer: l, row: firstRow, positions: positions, cache: cache, state: s)
+            return
+        }
         for h in 0..<c.headCount {
             let kvHead = h / group
             F32.gemm(m: n, n: positions, k: c.headDim, alpha: scale,
@@ -181,6 +185,29 @@ public final class LlamaModel: Sendable {
                      a: s.scores.pointer, lda: positions,
                      b: cache.values[l].pointer + kvHead * c.headDim, ldb: c.kvDim, transposeB: false,
                      c: s.attention.pointer + firstRow * c.qDim + h * c.headDim, ldc: c.qDim)
+        }
+    }
+
+    /// The decode case (one query row): the same maths with plain dot products, because nine tiny sgemm calls per
+    /// layer cost more in BLAS call overhead than the arithmetic itself.
+    private func decodeAttention(layer l: Int, row: Int, positions: Int, cache: KVCache, state s: RunState) {
+        let c = config
+        let group = c.headCount / c.kvHeadCount
+        let scale = 1 / Float(c.headDim).squareRoot()
+        let keys = cache.keys[l].pointer, values = cache.values[l].pointer
+        for h in 0..<c.headCount {
+            let kvOffset = (h / group) * c.headDim
+            let q = s.q.pointer + row * c.qDim + h * c.headDim
+            let scores = s.scores.pointer
+            for p in 0..<positions {
+                scores[p] = F32.dot(q, keys + p * c.kvDim + kvOffset, count: c.headDim) * scale
+            }
+            F32.softmax(scores, count: positions)
+            let out = s.attention.pointer + row * c.qDim + h * c.headDim
+            out.update(repeating: 0, count: c.headDim)
+            for p in 0..<positions {
+                F32.axpy(scores[p], values + p * c.kvDim + kvOffset, into: out, count: c.headDim)
+            }
         }
     }
 }

@@ -76,6 +76,20 @@ public enum F32 {
         for i in 0..<n { x[i] *= inv }
     }
 
+    /// y[i] += a·x[i], eight lanes at a time.
+    @inline(__always)
+    public static func axpy(_ a: Float, _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count n: Int) {
+        let rx = UnsafeRawPointer(x), ry = UnsafeMutableRawPointer(y)
+        let va = SIMD8<Float>(repeating: a)
+        var i = 0
+        while i + 8 <= n {
+            let v = ry.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) + va * rx.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+            ry.storeBytes(of: v, toByteOffset: i * 4, as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < n { y[i] += a * x[i]; i += 1 }
+    }
+
     /// y[i] += x[i].
     public static func add(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count n: Int) {
         for i in 0..<n { y[i] += x[i] }
