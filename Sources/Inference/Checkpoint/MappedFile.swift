@@ -46,4 +46,17 @@ public final class MappedFile: @unchecked Sendable {
     }
 
     public var count: Int { bytes.count }
+
+    /// Lets the kernel drop the pages of `region` (a view into this file) from memory: a tensor copied out is not
+    /// read again, and its pages would otherwise count in the process's RSS until the file is unmapped. The mapping
+    /// is private and read-only, so a later read simply faults the same bytes back in. Only whole pages strictly
+    /// inside the region are released, so neighbouring tensors keep theirs.
+    public func release(_ region: UnsafeRawBufferPointer) {
+        guard let start = region.baseAddress, region.count > 0 else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let first = (Int(bitPattern: start) + page - 1) / page * page
+        let end = (Int(bitPattern: start) + region.count) / page * page
+        guard end > first, let pointer = UnsafeMutableRawPointer(bitPattern: first) else { return }
+        madvise(pointer, end - first, Int32(MADV_DONTNEED))
+    }
 }

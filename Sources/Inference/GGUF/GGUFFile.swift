@@ -136,6 +136,7 @@ public final class GGUFFile: Sendable {
     public func dequantize(_ name: String, into destination: UnsafeMutablePointer<Float>) throws {
         let (info, bytes) = try rawData(name)
         try Dequantizer.dequantize(info.type, source: bytes, count: info.elementCount, into: destination)
+        file.release(bytes)
     }
 
     /// Dequantizes a whole tensor to a fresh array.

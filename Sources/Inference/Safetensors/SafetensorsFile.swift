@@ -59,5 +59,6 @@ extension SafetensorsFile: TensorSource {
         let (info, bytes) = try rawData(name)
         guard let base = bytes.baseAddress else { return }  // zero elements
         info.dtype.decode(base, count: info.elementCount, into: destination)
+        file.release(bytes)
     }
 }
