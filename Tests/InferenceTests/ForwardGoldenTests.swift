@@ -21,6 +21,21 @@ struct ForwardGoldens: Decodable {
     static func load() throws -> ForwardGoldens {
         try JSONDecoder().decode(ForwardGoldens.self, from: Fixtures.data("forward/cases.json"))
     }
+    /// `count` greedy tokens after `prompt` (argmax at every step, no stop token), from a fresh cache.
+    static func greedy(_ model: LlamaModel, prompt: [Int32], count: Int) throws -> [Int32] {
+        let cache = model.makeCache(capacity: 256)
+        let state = model.makeState(maxBatch: 64, maxPositions: 256)
+        var logits = try model.forward(tokens: prompt, cache: cache, state: state)
+        var generated: [Int32] = []
+        for _ in 0..<count {
+            var best = 0
+            for i in 1..<logits.count where logits[i] > logits[best] { best = i }
+            generated.append(Int32(best))
+            logits = try model.forward(tokens: [Int32(best)], cache: cache, state: state)
+        }
+        return generated
+    }
+
     static func logits(_ file: String) throws -> [Float] {
         let data = try Fixtures.data("forward/\(file)")
         return data.withUnsafeBytes { raw in (0..<(data.count / 4)).map { raw.loadUnaligned(fromByteOffset: $0 * 4, as: Float.self) } }
@@ -51,16 +66,7 @@ struct ForwardGoldens: Decodable {
     func greedyContinuationMatchesTransformers(index: Int) throws {
         let model = try SmolLM2.model()
         let golden = try ForwardGoldens.load().cases[index]
-        let cache = model.makeCache(capacity: 256)
-        let state = model.makeState(maxBatch: 64, maxPositions: 256)
-        var logits = try model.forward(tokens: golden.prompt_ids, cache: cache, state: state)
-        var generated: [Int32] = []
-        for _ in 0..<golden.greedy_ids.count {
-            var best = 0
-            for i in 1..<logits.count where logits[i] > logits[best] { best = i }
-            generated.append(Int32(best))
-            logits = try model.forward(tokens: [Int32(best)], cache: cache, state: state)
-        }
+        let generated = try ForwardGoldens.greedy(model, prompt: golden.prompt_ids, count: golden.greedy_ids.count)
         let firstDifference = zip(generated, golden.greedy_ids).enumerated().first { $0.element.0 != $0.element.1 }?.offset
         #expect(generated == golden.greedy_ids, "prompt \(index): first divergence at token \(firstDifference ?? -1)")
     }

@@ -15,16 +15,7 @@ let int8LinearRelativeTolerance: Float = 0.02
     @Test func greedyContinuationMatchesF32Goldens() throws {
         let model = try SmolLM2Int8.model()
         let golden = try ForwardGoldens.load().cases[0]
-        let cache = model.makeCache(capacity: 256)
-        let state = model.makeState(maxBatch: 64, maxPositions: 256)
-        var logits = try model.forward(tokens: golden.prompt_ids, cache: cache, state: state)
-        var generated: [Int32] = []
-        for _ in 0..<golden.greedy_ids.count {
-            var best = 0
-            for i in 1..<logits.count where logits[i] > logits[best] { best = i }
-            generated.append(Int32(best))
-            logits = try model.forward(tokens: [Int32(best)], cache: cache, state: state)
-        }
+        let generated = try ForwardGoldens.greedy(model, prompt: golden.prompt_ids, count: golden.greedy_ids.count)
         let divergence = zip(generated, golden.greedy_ids).enumerated().first { $0.element.0 != $0.element.1 }?.offset
         let note = divergence.map { "int8 (\(Int8Kernel.active)) diverges from the f32 goldens at token \($0) of \(generated.count)" }
             ?? "int8 (\(Int8Kernel.active)) matches all \(generated.count) golden tokens"

@@ -53,21 +53,20 @@ public final class ServerMetrics: Sendable {
         c.perTokenLatency.render(name: "mergeguard_time_per_output_token_seconds",
                                  help: "Seconds per generated token after the first.", into: &out)
 
-        out += "# HELP mergeguard_queue_depth Requests waiting for a sequence slot.\n# TYPE mergeguard_queue_depth gauge\n"
-        out += "# HELP mergeguard_running_sequences Sequences being decoded.\n# TYPE mergeguard_running_sequences gauge\n"
-        out += "# HELP mergeguard_kv_cache_positions_reserved KV-cache positions reserved by running sequences.\n# TYPE mergeguard_kv_cache_positions_reserved gauge\n"
-        out += "# HELP mergeguard_kv_cache_positions_budget KV-cache positions a model may reserve.\n# TYPE mergeguard_kv_cache_positions_budget gauge\n"
-        out += "# HELP mergeguard_merge_seconds Seconds the model's merge took at load.\n# TYPE mergeguard_merge_seconds gauge\n"
-        out += "# HELP mergeguard_load_seconds Seconds the model's load (merge included) took.\n# TYPE mergeguard_load_seconds gauge\n"
-        for m in models.sorted(by: { $0.spec.id < $1.spec.id }) {
-            let s = m.engine.statistics
-            let label = "{model=\"\(m.spec.id)\"}"
-            out += "mergeguard_queue_depth\(label) \(s.queued)\n"
-            out += "mergeguard_running_sequences\(label) \(s.running)\n"
-            out += "mergeguard_kv_cache_positions_reserved\(label) \(s.kvPositionsReserved)\n"
-            out += "mergeguard_kv_cache_positions_budget\(label) \(s.kvPositionsBudget)\n"
-            out += "mergeguard_merge_seconds\(label) \(m.mergeSeconds)\n"
-            out += "mergeguard_load_seconds\(label) \(m.loadSeconds)\n"
+        // Per-model gauges: one HELP/TYPE header each, then a sample per loaded model.
+        let sorted = models.sorted(by: { $0.spec.id < $1.spec.id })
+        let stats = sorted.map { $0.engine.statistics }
+        let perModel: [(String, String, (Int) -> String)] = [
+            ("mergeguard_queue_depth", "Requests waiting for a sequence slot.", { "\(stats[$0].queued)" }),
+            ("mergeguard_running_sequences", "Sequences being decoded.", { "\(stats[$0].running)" }),
+            ("mergeguard_kv_cache_positions_reserved", "KV-cache positions reserved by running sequences.", { "\(stats[$0].kvPositionsReserved)" }),
+            ("mergeguard_kv_cache_positions_budget", "KV-cache positions a model may reserve.", { "\(stats[$0].kvPositionsBudget)" }),
+            ("mergeguard_merge_seconds", "Seconds the model's merge took at load.", { "\(sorted[$0].mergeSeconds)" }),
+            ("mergeguard_load_seconds", "Seconds the model's load (merge included) took.", { "\(sorted[$0].loadSeconds)" }),
+        ]
+        for (name, help, value) in perModel {
+            out += "# HELP \(name) \(help)\n# TYPE \(name) gauge\n"
+            for i in sorted.indices { out += "\(name){model=\"\(sorted[i].spec.id)\"} \(value(i))\n" }
         }
         out += "# HELP mergeguard_loaded_models Models in memory.\n# TYPE mergeguard_loaded_models gauge\n"
         out += "mergeguard_loaded_models \(models.count)\n"
