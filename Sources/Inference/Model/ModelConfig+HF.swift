@@ -5,14 +5,12 @@ extension ModelConfig {
     public init(hfConfigJSON data: Data, file: String) throws(ModelConfigError) {
         let object: [String: Any]
         do {
-            guard let o = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-                throw ModelConfigError.malformedJSON(file: file, reason: "the top level is not an object")
-            }
-            object = o
-        } catch let e as ModelConfigError {
-            throw e
+            object = try jsonObject(data)
         } catch {
-            throw .malformedJSON(file: file, reason: "\(error.localizedDescription)")
+            switch error {
+            case .notAnObject: throw ModelConfigError.malformedJSON(file: file, reason: "the top level is not an object")
+            case .invalid(let reason): throw ModelConfigError.malformedJSON(file: file, reason: reason)
+            }
         }
         func int(_ key: String) throws(ModelConfigError) -> Int {
             guard let v = object[key] else { throw .missingKey(file: file, key: key) }

@@ -21,14 +21,12 @@ public final class ShardedSafetensors: Sendable {
         }
         let object: [String: Any]
         do {
-            guard let o = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-                throw SafetensorsError.invalidIndex(file: indexPath, reason: "the top level is not a JSON object")
-            }
-            object = o
-        } catch let e as SafetensorsError {
-            throw e
+            object = try jsonObject(data)
         } catch {
-            throw SafetensorsError.invalidIndex(file: indexPath, reason: "not valid JSON: \(error.localizedDescription)")
+            switch error {
+            case .notAnObject: throw SafetensorsError.invalidIndex(file: indexPath, reason: "the top level is not a JSON object")
+            case .invalid(let reason): throw SafetensorsError.invalidIndex(file: indexPath, reason: "not valid JSON: \(reason)")
+            }
         }
         guard let map = object["weight_map"] as? [String: Any] else {
             throw SafetensorsError.invalidIndex(file: indexPath, reason: "\"weight_map\" is missing or not an object")

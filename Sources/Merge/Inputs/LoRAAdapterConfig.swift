@@ -34,14 +34,12 @@ public struct LoRAAdapterConfig: Sendable, Equatable {
     public init(json data: Data, file: String, adapter: String) throws {
         let object: [String: Any]
         do {
-            guard let o = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-                throw CheckpointError.invalidJSON(file: file, reason: "the top level is not an object")
-            }
-            object = o
-        } catch let error as CheckpointError {
-            throw error
+            object = try jsonObject(data)
         } catch {
-            throw CheckpointError.invalidJSON(file: file, reason: error.localizedDescription)
+            switch error {
+            case .notAnObject: throw CheckpointError.invalidJSON(file: file, reason: "the top level is not an object")
+            case .invalid(let reason): throw CheckpointError.invalidJSON(file: file, reason: reason)
+            }
         }
         func present(_ key: String) -> Any? {
             guard let v = object[key], !(v is NSNull) else { return nil }
