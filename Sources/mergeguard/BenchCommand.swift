@@ -74,12 +74,21 @@ struct BenchCommand {
         var logits = try model.forward(tokens: prompt, cache: cache, state: state)
         let prefillSeconds = (clock.now - prefillStart).seconds
         let decodeStart = clock.now
+        var fingerprint = LogitsFingerprint()
+        var steps: [Double] = []
+        steps.reserveCapacity(decodeTokens)
         for _ in 0..<decodeTokens {
+            let stepStart = clock.now
             var best = 0
             for i in 1..<logits.count where logits[i] > logits[best] { best = i }
+            fingerprint.add(token: best)
             logits = try model.forward(tokens: [Int32(best)], cache: cache, state: state)
+            steps.append((clock.now - stepStart).seconds)
         }
+        // The median step resists the stalls a shared machine adds to some steps; the mean above includes them.
+        let medianStep = steps.sorted()[steps.count / 2]
         let decodeSeconds = (clock.now - decodeStart).seconds
+        fingerprint.add(logits: UnsafeBufferPointer(logits))
 
         let kernel = weights == "int8" ? Int8Kernel.active.rawValue : "OpenBLAS"
         let report: [String: Any] = [
@@ -89,9 +98,10 @@ struct BenchCommand {
             "prompt_tokens": promptTokens, "prefill_tokens_per_second": Double(promptTokens) / prefillSeconds,
             "time_to_first_token_seconds": prefillSeconds,
             "decode_tokens": decodeTokens, "decode_tokens_per_second": Double(decodeTokens) / decodeSeconds,
+            "decode_tokens_per_second_median_step": 1 / medianStep,
             "weight_bytes": model.weights.byteCount, "weight_bytes_read_per_token": Self.bytesReadPerToken(model.weights),
             "kv_cache_bytes": cache.byteCount,
-            "peak_rss_bytes": Self.peakRSS(),
+            "peak_rss_bytes": Self.peakRSS(), "logits_fingerprint": fingerprint.hex,
         ]
         if options.has("--json") {
             let data = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys, .withoutEscapingSlashes])
@@ -103,9 +113,11 @@ struct BenchCommand {
         print(String(format: "load %.2f s", loadSeconds))
         print(String(format: "prefill %d tokens: %.1f tokens/s (time to first token %.3f s)", promptTokens,
                      Double(promptTokens) / prefillSeconds, prefillSeconds))
-        print(String(format: "decode %d tokens: %.1f tokens/s", decodeTokens, Double(decodeTokens) / decodeSeconds))
+        print(String(format: "decode %d tokens: %.1f tokens/s (median step: %.1f tokens/s)", decodeTokens,
+                     Double(decodeTokens) / decodeSeconds, 1 / medianStep))
         print(String(format: "weights %.1f MB, KV cache %.1f MB, peak RSS %.1f MB", Double(model.weights.byteCount) / 1e6,
                      Double(cache.byteCount) / 1e6, Double(Self.peakRSS()) / 1e6))
+        print("logits fingerprint \(fingerprint.hex) (equal across builds only when their arithmetic is bit-identical)")
     }
 
     /// The body's format for every matrix but the output head (the only one with vocabulary-many rows).
