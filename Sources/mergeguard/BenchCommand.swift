@@ -15,6 +15,7 @@ struct BenchCommand {
       --head int8|f32       output head format (default: as --weights)
       --prompt N            prompt tokens for prefill (default 512)
       --tokens N            tokens to decode (default 128)
+      --batch N             also decode N sequences together (continuous batching's step; default 1 = off)
       --json                one JSON object instead of text
     Threads: MERGEGUARD_THREADS (default: all cores). Kernel: MERGEGUARD_KERNEL (default: the best this CPU has).
     """
@@ -23,7 +24,7 @@ struct BenchCommand {
 
     init(arguments: ArraySlice<String>) throws {
         options = try CommandLineOptions(arguments, command: "bench",
-                                         valued: ["--model", "--config", "--id", "--weights", "--head", "--prompt", "--tokens"],
+                                         valued: ["--model", "--config", "--id", "--weights", "--head", "--prompt", "--tokens", "--batch"],
                                          switches: ["--json", "--help"])
     }
 
@@ -36,8 +37,10 @@ struct BenchCommand {
         }
         let promptTokens = try options.int("--prompt") ?? 512
         let decodeTokens = try options.int("--tokens") ?? 128
-        guard promptTokens > 0, decodeTokens > 0 else {
-            throw CommandLineError.invalidValue(option: "--prompt/--tokens", value: "\(promptTokens)/\(decodeTokens)", expected: "positive")
+        let batch = try options.int("--batch") ?? 1
+        guard promptTokens > 0, decodeTokens > 0, batch > 0 else {
+            throw CommandLineError.invalidValue(option: "--prompt/--tokens/--batch", value: "\(promptTokens)/\(decodeTokens)/\(batch)",
+                                                expected: "positive")
         }
         let body = weights == "int8" ? LlamaWeights.int8Linear : LlamaWeights.f32Linear
         let head = headFormat == "int8" ? LlamaWeights.int8Linear : LlamaWeights.f32Linear
@@ -90,8 +93,10 @@ struct BenchCommand {
         let decodeSeconds = (clock.now - decodeStart).seconds
         fingerprint.add(logits: UnsafeBufferPointer(logits))
 
+        let batched = batch > 1 ? try Self.batchedDecode(model, sequences: batch, prompt: prompt, tokens: decodeTokens) : nil
+
         let kernel = weights == "int8" ? Int8Kernel.active.rawValue : "OpenBLAS"
-        let report: [String: Any] = [
+        var report: [String: Any] = [
             "model": name, "weights": weights, "head": headFormat, "kernel": kernel,
             "threads": ThreadPool.shared.threadCount, "cpu": Self.cpuModel(),
             "load_seconds": loadSeconds,
@@ -103,6 +108,11 @@ struct BenchCommand {
             "kv_cache_bytes": cache.byteCount,
             "peak_rss_bytes": Self.peakRSS(), "logits_fingerprint": fingerprint.hex,
         ]
+        if let batched {
+            report["batch"] = batch
+            report["batch_decode_tokens_per_second"] = batched
+            report["batch_speedup"] = batched / (Double(decodeTokens) / decodeSeconds)
+        }
         if options.has("--json") {
             let data = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys, .withoutEscapingSlashes])
             print(String(decoding: data, as: UTF8.self))
@@ -117,7 +127,41 @@ struct BenchCommand {
                      Double(decodeTokens) / decodeSeconds, 1 / medianStep))
         print(String(format: "weights %.1f MB, KV cache %.1f MB, peak RSS %.1f MB", Double(model.weights.byteCount) / 1e6,
                      Double(cache.byteCount) / 1e6, Double(Self.peakRSS()) / 1e6))
+        if let batched {
+            print(String(format: "decode %d sequences together: %.1f tokens/s in all (%.2fx one sequence)", batch, batched,
+                         batched / (Double(decodeTokens) / decodeSeconds)))
+        }
         print("logits fingerprint \(fingerprint.hex) (equal across builds only when their arithmetic is bit-identical)")
+    }
+
+    /// Aggregate tokens/s of `sequences` sequences decoding together, one row each per step, as the server's batch
+    /// engine runs them (engine only: no HTTP, no sampling beyond argmax). Each sequence first prefills its own
+    /// prompt (the bench prompt with its ids shifted, so the rows differ).
+    static func batchedDecode(_ model: LlamaModel, sequences: Int, prompt: [Int32], tokens: Int) throws -> Double {
+        let positions = prompt.count + tokens + 1
+        let state = model.makeState(maxBatch: max(64, sequences), maxPositions: positions)
+        let caches = (0..<sequences).map { _ in model.makeCache(capacity: positions) }
+        let vocab = model.config.vocabSize
+        func argmax(_ row: UnsafeBufferPointer<Float>) -> Int32 {
+            var best = 0
+            for i in 1..<row.count where row[i] > row[best] { best = i }
+            return Int32(best)
+        }
+        var next: [Int32] = []
+        for (s, cache) in caches.enumerated() {
+            let logits = try model.forward(tokens: prompt.map { ($0 + Int32(s)) % Int32(vocab) }, cache: cache, state: state)
+            next.append(argmax(UnsafeBufferPointer(logits)))
+        }
+        let clock = ContinuousClock()
+        let start = clock.now
+        for _ in 0..<tokens {
+            let runs = (0..<sequences).map { SequenceRun(tokens: [next[$0]][...], cache: caches[$0]) }
+            let logits = try model.forward(runs: runs, state: state)
+            for s in 0..<sequences {
+                next[s] = argmax(UnsafeBufferPointer(rebasing: logits[(s * vocab)..<((s + 1) * vocab)]))
+            }
+        }
+        return Double(sequences * tokens) / (clock.now - start).seconds
     }
 
     /// The body's format for every matrix but the output head (the only one with vocabulary-many rows).
