@@ -49,6 +49,14 @@ void mg_q8_gemm_avxvnni(const int8_t *w, const float *ws, const int8_t *x, const
 void mg_q8_gemm_avx512vnni(const int8_t *w, const float *ws, const int8_t *x, const float *xs,
                            int64_t blocks, int64_t xrows, int64_t wrows, float *y, int64_t ldy);
 
+/// Decode attention of one query head q (head_dim) over `positions` cached key and value rows (row i of a head at
+/// keys + i·stride): scores = softmax(q·kᵢ · scale) into `scores` (positions), out = Σ scoresᵢ·vᵢ (head_dim).
+/// Bit-identical to the Swift reference (F32.dot / softmax / axpy); the avx2 twin needs MG_CPU_AVX2.
+void mg_attention_decode_head(const float *q, const float *keys, const float *values, int64_t positions,
+                              int64_t stride, int64_t head_dim, float scale, float *scores, float *out);
+void mg_attention_decode_head_avx2(const float *q, const float *keys, const float *values, int64_t positions,
+                                   int64_t stride, int64_t head_dim, float scale, float *scores, float *out);
+
 #ifdef __cplusplus
 }
 #endif

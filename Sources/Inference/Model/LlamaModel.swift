@@ -34,11 +34,16 @@ public final class LlamaModel: Sendable {
     public let weights: LlamaWeights
     public let config: ModelConfig
     let rope: Rope
+    /// Every layer's matrices when all of them are int8 on one kernel and pool: the pass then fuses q/k/v and
+    /// gate/up into single pool calls (same results, fewer wake-ups and quantizations).
+    let int8Layers: [Int8LayerProducts]?
 
     public init(weights: LlamaWeights) {
         self.weights = weights
         config = weights.config
         rope = Rope(config: weights.config)
+        let fused = weights.layers.compactMap(Int8LayerProducts.init)
+        int8Layers = fused.count == weights.layers.count ? fused : nil
     }
 
     public func makeCache(capacity: Int? = nil) -> KVCache {
@@ -106,10 +111,10 @@ public final class LlamaModel: Sendable {
         let half = c.headDim / 2
         let n = runs.reduce(0) { $0 + $1.tokens.count }
         // Where each run's rows start, and the position of its first token.
-        var firstRow: [Int] = []
+        let firstRow = s.firstRows.pointer
         var row = 0
-        for r in runs {
-            firstRow.append(row)
+        for (i, r) in runs.enumerated() {
+            firstRow[i] = row
             rope.tables(positions: r.cache.count..<(r.cache.count + r.tokens.count),
                         cos: s.cos.pointer + row * half, sin: s.sin.pointer + row * half)
             // x = embed(tokens)
@@ -120,22 +125,38 @@ public final class LlamaModel: Sendable {
         }
 
         for (l, layer) in weights.layers.enumerated() {
+            let int8 = int8Layers?[l]
             // Attention sub-block: h = x + o(attention(n1(x)))
             for r in 0..<n {
                 F32.rmsNorm(s.x.pointer + r * dim, weight: layer.attentionNorm.pointer, count: dim, eps: c.rmsNormEps,
                             into: s.xb.pointer + r * dim)
             }
-            layer.query.forward(s.xb.pointer, rows: n, into: s.q.pointer)
-            layer.key.forward(s.xb.pointer, rows: n, into: s.k.pointer)
-            layer.value.forward(s.xb.pointer, rows: n, into: s.v.pointer)
+            if let int8 {
+                s.quantizedInput.quantize(s.xb.pointer, rows: n, columns: dim)
+                int8.queryKeyValue(s.quantizedInput, q: s.q.pointer, k: s.k.pointer, v: s.v.pointer)
+            } else {
+                layer.query.forward(s.xb.pointer, rows: n, into: s.q.pointer)
+                layer.key.forward(s.xb.pointer, rows: n, into: s.k.pointer)
+                layer.value.forward(s.xb.pointer, rows: n, into: s.v.pointer)
+            }
             rope.apply(s.q.pointer, rows: n, heads: c.headCount, cos: s.cos.pointer, sin: s.sin.pointer)
             rope.apply(s.k.pointer, rows: n, heads: c.kvHeadCount, cos: s.cos.pointer, sin: s.sin.pointer)
+            var decodeRows = 0
             for (i, r) in runs.enumerated() {
                 let first = firstRow[i], count = r.tokens.count, start = r.cache.count
                 (r.cache.keys[l].pointer + start * c.kvDim).update(from: s.k.pointer + first * c.kvDim, count: count * c.kvDim)
                 (r.cache.values[l].pointer + start * c.kvDim).update(from: s.v.pointer + first * c.kvDim, count: count * c.kvDim)
-                attention(layer: l, firstRow: first, rows: count, start: start, cache: r.cache, state: s)
+                if count == 1 {
+                    // Decode rows of all runs go to the pool together, one task per (row, head).
+                    s.decodeRows[decodeRows] = DecodeAttentionRow(
+                        query: s.q.pointer + first * c.qDim, keys: r.cache.keys[l].pointer,
+                        values: r.cache.values[l].pointer, positions: start + 1, out: s.attention.pointer + first * c.qDim)
+                    decodeRows += 1
+                } else {
+                    attention(layer: l, firstRow: first, rows: count, start: start, cache: r.cache, state: s)
+                }
             }
+            if decodeRows > 0 { decodeAttention(rows: decodeRows, state: s) }
             layer.attentionOutput.forward(s.attention.pointer, rows: n, into: s.projected.pointer)
             F32.add(s.projected.pointer, into: s.x.pointer, count: n * dim)
 
@@ -144,10 +165,16 @@ public final class LlamaModel: Sendable {
                 F32.rmsNorm(s.x.pointer + r * dim, weight: layer.ffnNorm.pointer, count: dim, eps: c.rmsNormEps,
                             into: s.xb.pointer + r * dim)
             }
-            layer.gate.forward(s.xb.pointer, rows: n, into: s.gate.pointer)
-            layer.up.forward(s.xb.pointer, rows: n, into: s.up.pointer)
-            F32.swiGLU(gate: s.gate.pointer, up: s.up.pointer, count: n * c.intermediateSize)
-            layer.down.forward(s.gate.pointer, rows: n, into: s.projected.pointer)
+            if let int8 {
+                s.quantizedInput.quantize(s.xb.pointer, rows: n, columns: dim)
+                int8.feedForward(s.quantizedInput, gate: s.gate.pointer, up: s.up.pointer, hidden: s.quantizedHidden,
+                                 into: s.projected.pointer)
+            } else {
+                layer.gate.forward(s.xb.pointer, rows: n, into: s.gate.pointer)
+                layer.up.forward(s.xb.pointer, rows: n, into: s.up.pointer)
+                F32.swiGLU(gate: s.gate.pointer, up: s.up.pointer, count: n * c.intermediateSize)
+                layer.down.forward(s.gate.pointer, rows: n, into: s.projected.pointer)
+            }
             F32.add(s.projected.pointer, into: s.x.pointer, count: n * dim)
         }
         for r in runs { r.cache.count += r.tokens.count }
@@ -158,17 +185,14 @@ public final class LlamaModel: Sendable {
         }
     }
 
-    /// Causal grouped-query attention of the chunk's queries over every cached position, one head at a time:
+    /// Causal grouped-query attention of a prefill chunk's queries (several rows; a single decode row goes through
+    /// `decodeAttention(rows:state:)`) over every cached position, one head at a time:
     /// scores = q·Kᵀ/√d (future masked), softmax, out = scores·V — strided products, no copies of the cache.
     private func attention(layer l: Int, firstRow: Int, rows n: Int, start: Int, cache: KVCache, state s: RunState) {
         let c = config
         let positions = start + n
         let group = c.headCount / c.kvHeadCount
         let scale = 1 / Float(c.headDim).squareRoot()
-        if n == 1 {
-            decodeAttention(layer: l, row: firstRow, positions: positions, cache: cache, state: s)
-            return
-        }
         for h in 0..<c.headCount {
             let kvHead = h / group
             F32.gemm(m: n, n: positions, k: c.headDim, alpha: scale,
@@ -188,25 +212,24 @@ public final class LlamaModel: Sendable {
         }
     }
 
-    /// The decode case (one query row): the same maths with plain dot products, because nine tiny sgemm calls per
-    /// layer cost more in BLAS call overhead than the arithmetic itself.
-    private func decodeAttention(layer l: Int, row: Int, positions: Int, cache: KVCache, state s: RunState) {
+    /// Attention of every decode row (one query at the end of its own sequence) through the pool, one task per
+    /// (row, head). Each task computes its head exactly as the serial reference did (DecodeAttention is
+    /// bit-identical to F32.dot / softmax / axpy), so splitting changes only which core does it.
+    private func decodeAttention(rows: Int, state s: RunState) {
         let c = config
-        let group = c.headCount / c.kvHeadCount
-        let scale = 1 / Float(c.headDim).squareRoot()
-        let keys = cache.keys[l].pointer, values = cache.values[l].pointer
-        for h in 0..<c.headCount {
-            let kvOffset = (h / group) * c.headDim
-            let q = s.q.pointer + row * c.qDim + h * c.headDim
-            let scores = s.scores.pointer
-            for p in 0..<positions {
-                scores[p] = F32.dot(q, keys + p * c.kvDim + kvOffset, count: c.headDim) * scale
-            }
-            F32.softmax(scores, count: positions)
-            let out = s.attention.pointer + row * c.qDim + h * c.headDim
-            out.update(repeating: 0, count: c.headDim)
-            for p in 0..<positions {
-                F32.axpy(scores[p], values + p * c.kvDim + kvOffset, into: out, count: c.headDim)
+        var job = DecodeAttentionJob(rows: UnsafePointer(s.decodeRows.pointer), heads: c.headCount,
+                                     group: c.headCount / c.kvHeadCount, headDim: c.headDim, kvDim: c.kvDim,
+                                     scale: 1 / Float(c.headDim).squareRoot())
+        var work = 0
+        for r in 0..<rows { work += s.decodeRows[r].positions }
+        let tasks = rows * c.headCount
+        if work * c.qDim < DecodeAttentionJob.minParallelWork {
+            for t in 0..<tasks { job.run(task: t) }
+            return
+        }
+        withUnsafePointer(to: &job) { context in
+            ThreadPool.shared.parallelFor(tasks: tasks, context: UnsafeRawPointer(context)) { context, t in
+                context.assumingMemoryBound(to: DecodeAttentionJob.self).pointee.run(task: t)
             }
         }
     }

@@ -18,6 +18,11 @@ public final class RunState: @unchecked Sendable {
     let cos: AlignedBuffer<Float>      // (batch, headDim/2)
     let sin: AlignedBuffer<Float>      // (batch, headDim/2)
     public let logits: AlignedBuffer<Float> // (batch, vocab); only the first row is filled unless all positions are asked for
+    let firstRows: AlignedBuffer<Int>  // (batch) where each run's rows start in this step
+    let decodeRows: AlignedBuffer<DecodeAttentionRow> // (batch) the step's single-row runs, for pooled attention
+    /// Int8 activations of the fused products: the normed input, and the gated hidden state for down_proj.
+    let quantizedInput = Int8Activations()
+    let quantizedHidden = Int8Activations()
 
     public init(config c: ModelConfig, maxBatch: Int, maxPositions: Int) {
         self.maxBatch = maxBatch
@@ -35,5 +40,7 @@ public final class RunState: @unchecked Sendable {
         cos = AlignedBuffer(count: maxBatch * c.headDim / 2)
         sin = AlignedBuffer(count: maxBatch * c.headDim / 2)
         logits = AlignedBuffer(count: maxBatch * c.vocabSize)
+        firstRows = AlignedBuffer(count: maxBatch)
+        decodeRows = AlignedBuffer(count: maxBatch)
     }
 }

@@ -16,6 +16,12 @@ public final class Int8Activations {
 
     /// Quantizes x (rows, columns) with the weights' quantizer; `columns` must be whole blocks (the matrix checked it).
     public func quantize(_ x: UnsafePointer<Float>, rows: Int, columns: Int) {
+        reshape(rows: rows, columns: columns)
+        mg_q8_quantize(x, Int64(rows), Int64(columns), values.pointer, scales.pointer)
+    }
+
+    /// Sets the shape (growing storage if needed) so slices can be quantized separately, e.g. by pool tasks.
+    public func reshape(rows: Int, columns: Int) {
         precondition(columns % Int8Matrix.blockSize == 0, "activation rows must be whole 32-value blocks")
         if values.count < rows * columns { values = AlignedBuffer(count: rows * columns) }
         if scales.count < rows * columns / Int8Matrix.blockSize {
@@ -23,7 +29,16 @@ public final class Int8Activations {
         }
         self.rows = rows
         self.columns = columns
-        mg_q8_quantize(x, Int64(rows), Int64(columns), values.pointer, scales.pointer)
+    }
+
+    /// Quantizes columns [first, first + count) of row `row` from `x` (that row's values at x[first...]); block
+    /// boundaries must line up with 32-value blocks. Blocks are quantized independently, so slicing a row this way
+    /// gives exactly the bytes of quantizing it whole. Disjoint slices may be quantized from different threads.
+    public func quantize(slice x: UnsafePointer<Float>, row: Int, first: Int, count: Int) {
+        precondition(first % Int8Matrix.blockSize == 0 && count % Int8Matrix.blockSize == 0 && first + count <= columns,
+                     "activation slices must be whole 32-value blocks inside the row")
+        mg_q8_quantize(x, 1, Int64(count), values.pointer + row * columns + first,
+                       scales.pointer + (row * columns + first) / Int8Matrix.blockSize)
     }
 
     /// This thread's scratch. One per thread, so concurrent forward passes on different threads never share it.

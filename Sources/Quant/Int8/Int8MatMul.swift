@@ -59,6 +59,8 @@ struct GemmJob {
         self.chunk = chunk
     }
 
+    var taskCount: Int { (wrows + chunk - 1) / chunk }
+
     /// Output rows [task·chunk, task·chunk + chunk) of every activation row.
     func run(task: Int) {
         let first = task * chunk

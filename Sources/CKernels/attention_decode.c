@@ -1,0 +1,121 @@
+// One query head's decode attention over a cached sequence, with every float operation in the same order as the
+// Swift reference it replaces (F32.dot, F32.softmax, F32.axpy in LlamaModel's decode path), so results are
+// bit-identical: a dot product keeps two 8-lane accumulators over 16-value steps and sums their lanes in order,
+// softmax sums exp() in position order, and the output adds score·value lane by lane.
+//
+// Why C: the Swift version made one function call per position for the dot and one for the axpy (Quant's helpers
+// do not inline across modules) and ran on the baseline ISA; here the output head lives in registers across
+// positions and the 8-lane loops become single ymm operations on AVX2 machines.
+#include "CKernels.h"
+#include <math.h>
+
+// A fused multiply-add rounds once where the reference rounds twice (mul, then add): keep them separate.
+#pragma STDC FP_CONTRACT OFF
+#pragma clang fp contract(off)
+
+#define LANES 8
+
+static inline __attribute__((always_inline)) float dot_like_reference(const float *a, const float *b, int64_t n) {
+    float acc0[LANES] = {0}, acc1[LANES] = {0};
+    int64_t i = 0;
+    for (; i + 2 * LANES <= n; i += 2 * LANES) {
+        for (int l = 0; l < LANES; l++) acc0[l] += a[i + l] * b[i + l];
+        for (int l = 0; l < LANES; l++) acc1[l] += a[i + LANES + l] * b[i + LANES + l];
+    }
+    float sum = -0.0f;
+    for (int l = 0; l < LANES; l++) sum += acc0[l] + acc1[l];
+    for (; i < n; i++) sum += a[i] * b[i];
+    return sum;
+}
+
+static inline __attribute__((always_inline)) void softmax_like_reference(float *x, int64_t n) {
+    if (n <= 0) return;
+    float max_value = x[0];
+    for (int64_t i = 1; i < n; i++)
+        if (x[i] > max_value) max_value = x[i];
+    float sum = 0;
+    for (int64_t i = 0; i < n; i++) {
+        const float e = expf(x[i] - max_value);
+        x[i] = e;
+        sum += e;
+    }
+    const float inverse = 1 / sum;
+    for (int64_t i = 0; i < n; i++) x[i] *= inverse;
+}
+
+static inline __attribute__((always_inline)) void attention_head(const float *q, const float *keys,
+                                                                 const float *values, int64_t positions,
+                                                                 int64_t stride, int64_t head_dim, float scale,
+                                                                 float *scores, float *out) {
+    for (int64_t p = 0; p < positions; p++) scores[p] = dot_like_reference(q, keys + p * stride, head_dim) * scale;
+    softmax_like_reference(scores, positions);
+    int64_t i = 0;
+    // Eight output values at a time stay in registers over all positions; out starts at zero like the reference's.
+    for (; i + LANES <= head_dim; i += LANES) {
+        float acc[LANES] = {0};
+        for (int64_t p = 0; p < positions; p++) {
+            const float a = scores[p];
+            const float *v = values + p * stride + i;
+            for (int l = 0; l < LANES; l++) acc[l] = acc[l] + a * v[l];
+        }
+        for (int l = 0; l < LANES; l++) out[i + l] = acc[l];
+    }
+    for (; i < head_dim; i++) {
+        float acc = 0;
+        for (int64_t p = 0; p < positions; p++) acc = acc + scores[p] * values[p * stride + i];
+        out[i] = acc;
+    }
+}
+
+void mg_attention_decode_head(const float *q, const float *keys, const float *values, int64_t positions,
+                              int64_t stride, int64_t head_dim, float scale, float *scores, float *out) {
+    attention_head(q, keys, values, positions, stride, head_dim, scale, scores, out);
+}
+
+// The same operations with ymm intrinsics: left to itself the compiler split the dot product into xmm halves.
+#include <immintrin.h>
+
+#define AVX2 __attribute__((target("avx2,fma")))
+
+static inline __attribute__((always_inline)) AVX2 float dot_avx2(const float *a, const float *b, int64_t n) {
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 2 * LANES <= n; i += 2 * LANES) {
+        acc0 = _mm256_add_ps(acc0, _mm256_mul_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i)));
+        acc1 = _mm256_add_ps(acc1, _mm256_mul_ps(_mm256_loadu_ps(a + i + LANES), _mm256_loadu_ps(b + i + LANES)));
+    }
+    float lanes[LANES];
+    _mm256_storeu_ps(lanes, _mm256_add_ps(acc0, acc1));
+    float sum = -0.0f;
+    for (int l = 0; l < LANES; l++) sum += lanes[l];
+    for (; i < n; i++) sum += a[i] * b[i];
+    return sum;
+}
+
+AVX2 void mg_attention_decode_head_avx2(const float *q, const float *keys, const float *values, int64_t positions,
+                                        int64_t stride, int64_t head_dim, float scale, float *scores, float *out) {
+    for (int64_t p = 0; p < positions; p++) scores[p] = dot_avx2(q, keys + p * stride, head_dim) * scale;
+    softmax_like_reference(scores, positions);
+    int64_t i = 0;
+    // Four ymm of output (32 values) at a time stay in registers over all positions.
+    for (; i + 4 * LANES <= head_dim; i += 4 * LANES) {
+        __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+        for (int64_t p = 0; p < positions; p++) {
+            const __m256 a = _mm256_broadcast_ss(scores + p);
+            const float *v = values + p * stride + i;
+            for (int k = 0; k < 4; k++) acc[k] = _mm256_add_ps(acc[k], _mm256_mul_ps(a, _mm256_loadu_ps(v + k * LANES)));
+        }
+        for (int k = 0; k < 4; k++) _mm256_storeu_ps(out + i + k * LANES, acc[k]);
+    }
+    for (; i + LANES <= head_dim; i += LANES) {
+        __m256 acc = _mm256_setzero_ps();
+        for (int64_t p = 0; p < positions; p++)
+            acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_broadcast_ss(scores + p), _mm256_loadu_ps(values + p * stride + i)));
+        _mm256_storeu_ps(out + i, acc);
+    }
+    for (; i < head_dim; i++) {
+        float acc = 0;
+        for (int64_t p = 0; p < positions; p++) acc = acc + scores[p] * values[p * stride + i];
+        out[i] = acc;
+    }
+}
