@@ -4,8 +4,8 @@
 // softmax sums exp() in position order, and the output adds score·value lane by lane.
 //
 // Why C: the Swift version made one function call per position for the dot and one for the axpy (Quant's helpers
-// do not inline across modules) and ran on the baseline ISA; here the output head lives in registers across
-// positions and the 8-lane loops become single ymm operations on AVX2 machines.
+// do not inline across modules) and ran on the baseline ISA; here the head's output accumulators stay in registers
+// across positions and the 8-lane loops become single ymm operations on AVX2 machines.
 #include "CKernels.h"
 #include <math.h>
 

@@ -47,7 +47,7 @@ extension Int8MatMul {
     /// The SwiGLU feed-forward's first half in one pool call: gate = a·Gᵀ and up = a·Uᵀ (rows, hidden), then
     /// gate ← silu(gate)·up, quantized into `hidden` for the down projection. Each task owns a slice of whole
     /// 32-value blocks of the hidden dimension, so it can gate and quantize its slice without waiting for others.
-    public static func gatedFeedForward(_ a: Int8Activations, gate: Product, up: Product, hidden: Int8Activations,
+    public static func gatedFeedForward(_ a: Int8Activations, gate: Int8Product, up: Int8Product, hidden: Int8Activations,
                                         kernel: Int8Kernel = .active, pool: ThreadPool = .shared) {
         let width = gate.weights.rows
         precondition(up.weights.rows == width && width % Int8Matrix.blockSize == 0,
@@ -56,7 +56,7 @@ extension Int8MatMul {
         let threads = 2 * a.rows * width * a.columns < minParallelWork ? 1 : pool.threadCount
         let blocks = width / Int8Matrix.blockSize
         let chunk = threads == 1 ? width : max(1, (blocks + threads * 4 - 1) / (threads * 4)) * Int8Matrix.blockSize
-        func job(_ p: Product) -> GemmJob {
+        func job(_ p: Int8Product) -> GemmJob {
             GemmJob(gemm: kernel.function, wq: p.weights.values.pointer, ws: p.weights.scales.pointer,
                     xq: a.values.pointer, xs: a.scales.pointer, blocks: p.weights.blocksPerRow, xrows: a.rows,
                     wrows: width, y: p.output, chunk: chunk)
@@ -72,8 +72,6 @@ extension Int8MatMul {
             }
         }
     }
-
-    public typealias Product = Int8Product
 }
 
 /// Up to three products' chunks numbered one after another: task t belongs to the first job whose range holds it.
