@@ -7,7 +7,7 @@ public enum MergeExport {
     /// What an export wrote, and what it could not.
     public struct Report: Sendable, Equatable {
         public var files: [String]
-        /// Set when the tokenizer could not be written (GGUF base: not implemented yet).
+        /// Set when the base has no tokenizer files to export (an HF folder without tokenizer.json).
         public var missingTokenizer: String?
         /// Whether the merged tensors came from the merge cache or were merged (and stored) now.
         public var cache: MergedModel.CacheOutcome = .disabled
@@ -18,8 +18,8 @@ public enum MergeExport {
                                  "generation_config.json", "chat_template.jinja", "vocab.json", "merges.txt"]
 
     /// model.safetensors (streamed: memory stays at a few tensors) + config.json, and the base's tokenizer files when
-    /// the base is an HF folder. With a GGUF base config.json is written from its metadata; the tokenizer is not
-    /// exported. The folder appears only when complete (`StagedOutput`); with `cache`, the merged tensors come from
+    /// the base is an HF folder. With a GGUF base config.json and the tokenizer files are written from its metadata
+    /// (`HFTokenizerFiles`). The folder appears only when complete (`StagedOutput`); with `cache`, the merged tensors come from
     /// (or are stored in) the merge cache, and an export from a cache hit is byte-identical to a fresh one.
     @discardableResult
     public static func writeHF(engine: MergeEngine, to folder: String, dtype: MergeOutputDType = .f32,
@@ -50,11 +50,25 @@ public enum MergeExport {
                     try copy(source, to: name, in: output)
                     report.files.append(output.finalPath(name))
                 }
-            } else {
-                try output.write(Data(hfConfigJSON(engine.config, dtype: dtype).utf8), as: configName)
+                if !FileManager.default.fileExists(atPath: baseDir.appendingPathComponent("tokenizer.json").path) {
+                    report.missingTokenizer = "the base \(hf.folder) has no tokenizer.json to copy; add the base model's "
+                        + "tokenizer files to \(folder)"
+                }
+            } else if let gguf = engine.base.checkpoint.gguf {
+                let m = gguf.metadata
+                try output.write(Data(hfConfigJSON(engine.config, dtype: dtype, bosID: m["tokenizer.ggml.bos_token_id"]?.intValue,
+                                                   eosID: m["tokenizer.ggml.eos_token_id"]?.intValue).utf8), as: configName)
                 report.files.append(output.finalPath(configName))
-                report.missingTokenizer = "the base is GGUF; its tokenizer (in the GGUF metadata) is not exported as "
-                    + "tokenizer.json yet — copy the tokenizer files of the HF release of the base model into \(folder)"
+                do {
+                    for file in try HFTokenizerFiles.fromGGUF(gguf) {
+                        try output.write(file.data, as: file.name)
+                        report.files.append(output.finalPath(file.name))
+                    }
+                } catch let error as TokenizerError {
+                    // The weights are still worth having; say what is missing and how to complete the folder.
+                    report.missingTokenizer = "the base GGUF's tokenizer cannot be written as tokenizer.json (\(error)); "
+                        + "copy the tokenizer files of the HF release of the base model into \(folder)"
+                }
             }
             try output.commit()
             return report
@@ -100,7 +114,7 @@ public enum MergeExport {
     }
 
     /// A LlamaConfig config.json for `config` (transformers keys).
-    static func hfConfigJSON(_ c: ModelConfig, dtype: MergeOutputDType) -> String {
+    static func hfConfigJSON(_ c: ModelConfig, dtype: MergeOutputDType, bosID: Int? = nil, eosID: Int? = nil) -> String {
         var fields: [(String, String)] = [
             ("architectures", "[\"LlamaForCausalLM\"]"),
             ("model_type", "\"\(c.architecture)\""),
@@ -118,6 +132,8 @@ public enum MergeExport {
             ("hidden_act", "\"silu\""),
             ("torch_dtype", dtype == .f32 ? "\"float32\"" : "\"bfloat16\""),
         ]
+        if let bosID { fields.append(("bos_token_id", "\(bosID)")) }
+        if let eosID { fields.append(("eos_token_id", "\(eosID)")) }
         switch c.ropeScaling {
         case .none: break
         case .linear(let factor): fields.append(("rope_scaling", "{\"rope_type\": \"linear\", \"factor\": \(factor)}"))
