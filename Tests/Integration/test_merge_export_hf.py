@@ -74,7 +74,8 @@ def test_chat_template_and_special_tokens_are_the_ggufs(export):
 
 
 def test_transformers_greedy_text_equals_mergeguards_f32_path(export):
-    import torch
+    # scripts/setup.sh keeps .venv light (no torch); venvs with torch (the reference tools') run this.
+    torch = pytest.importorskip("torch", reason="transformers needs torch to run the model")
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(str(export))
