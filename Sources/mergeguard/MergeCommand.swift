@@ -6,18 +6,22 @@ import Merge
 
 struct MergeCommand {
     static let usage = """
-    usage: mergeguard merge --config models.json --model ID --out PATH [--dtype f32|bf16] [--gguf]
+    usage: mergeguard merge --config models.json --model ID --out PATH [--dtype f32|bf16] [--gguf] [--no-cache]
 
       --out PATH        an HF folder (model.safetensors + config.json + the base's tokenizer files), or with --gguf
                         a GGUF file (f32, the base GGUF's metadata and tokenizer)
       --dtype f32|bf16  safetensors precision (default f32)
+      --no-cache        merge even when the registry's cache_dir holds this merge, and do not store it there
+
+    PATH appears only once it is complete: a run that is killed leaves at most a hidden .NAME.partial-PID next to
+    it (deleted by the next run). The merged tensors are cached under server.cache_dir like merge-on-load's.
     """
 
     let options: CommandLineOptions
 
     init(arguments: ArraySlice<String>) throws {
         options = try CommandLineOptions(arguments, command: "merge", valued: ["--config", "--model", "--out", "--dtype"],
-                                         switches: ["--gguf", "--help"])
+                                         switches: ["--gguf", "--no-cache", "--help"])
     }
 
     func run() throws {
@@ -40,12 +44,21 @@ struct MergeCommand {
         let clock = ContinuousClock()
         let start = clock.now
         let engine = try MergeEngine(plan: plan)
+        let cache = options.has("--no-cache") ? nil : try MergeCache(directory: registry.server.cacheDirectory)
         let progress: MergeProgressHandler = { p in ServingFormat.progress(id, p) }
+        let report: MergeExport.Report
         if options.has("--gguf") {
-            try MergeExport.writeGGUF(engine: engine, to: out, progress: progress)
+            report = try MergeExport.writeGGUF(engine: engine, to: out, cache: cache, progress: progress)
         } else {
-            let report = try MergeExport.writeHF(engine: engine, to: out, dtype: dtype, progress: progress)
-            if let missing = report.missingTokenizer { note("note: \(missing)") }
+            report = try MergeExport.writeHF(engine: engine, to: out, dtype: dtype, cache: cache, progress: progress)
+        }
+        if let missing = report.missingTokenizer { note("note: \(missing)") }
+        switch report.cache {
+        case .disabled: break
+        case .hit(let path): note("merge cache: read \(path)")
+        case .stored(let path): note("merge cache: stored \(path)")
+        case .rebuilt(let path, let reason): note("merge cache: rebuilt \(path) (\(reason))")
+        case .writeFailed(let reason): note("merge cache: not stored (\(reason))")
         }
         note(String(format: "wrote %@ (%@ of %d models over their base) in %.1f s", out, plan.method, plan.models.count, (clock.now - start).seconds))
     }

@@ -89,11 +89,61 @@ import Quant
         #expect(rawQ != Array(hfQ.readOnly))
     }
 
+    @Test func exportFromCacheHitEqualsFreshExport() throws {
+        let basePath = try base.writeGGUF(to: dir.appendingPathComponent("base.gguf"))
+        let engine = try MergeEngine(plan: try plan(base: basePath))
+        let cache = try MergeCache(directory: dir.appendingPathComponent("cache").path)
+        let fresh = try MergeExport.writeHF(engine: engine, to: dir.appendingPathComponent("fresh").path)
+        let stored = try MergeExport.writeHF(engine: engine, to: dir.appendingPathComponent("stored").path, cache: cache)
+        let hit = try MergeExport.writeHF(engine: engine, to: dir.appendingPathComponent("hit").path, cache: cache)
+        let gguf = try MergeExport.writeGGUF(engine: engine, to: dir.appendingPathComponent("hit.gguf").path, cache: cache)
+        let entry = cache.entryPath(try MergeCacheKey(engine: engine, dtype: .f32))
+        #expect(fresh.cache == .disabled)
+        #expect(stored.cache == .stored(path: entry))
+        #expect(hit.cache == .hit(path: entry))
+        #expect(gguf.cache == .hit(path: entry))
+        for name in ["model.safetensors", "config.json"] {
+            let reference = FileManager.default.contents(atPath: dir.appendingPathComponent("fresh/\(name)").path)
+            #expect(reference != nil)
+            #expect(FileManager.default.contents(atPath: dir.appendingPathComponent("stored/\(name)").path) == reference)
+            #expect(FileManager.default.contents(atPath: dir.appendingPathComponent("hit/\(name)").path) == reference)
+        }
+    }
+
     @Test func ggufNeedsGGUFBase() throws {
         let basePath = try base.writeHF(to: dir.appendingPathComponent("base"))
         let engine = try MergeEngine(plan: try plan(base: basePath))
         #expect(throws: MergeWriteError.needsGGUFBase(base: basePath)) {
             try MergeExport.writeGGUF(engine: engine, to: dir.appendingPathComponent("x.gguf").path)
         }
+    }
+}
+
+/// What a killed export leaves (a hidden partial named after a dead process) is removed by the next export, and an
+/// export replaces an older one only once it is complete.
+@Suite struct StagedOutputTests {
+    @Test func staleLeftoversAreRemovedAndCommitReplaces() throws {
+        let dir = try MergeLoadFixtures.temporaryDirectory()
+        let target = dir.appendingPathComponent("out")
+        // A pid far above pid_max (4194304) belongs to no process.
+        let dead = dir.appendingPathComponent(".out.partial-2147483000")
+        try FileManager.default.createDirectory(at: dead, withIntermediateDirectories: true)
+        let unrelated = dir.appendingPathComponent(".other.partial-2147483000")
+        try FileManager.default.createDirectory(at: unrelated, withIntermediateDirectories: true)
+
+        let first = try StagedOutput(target: target.path, kind: .folder)
+        #expect(!FileManager.default.fileExists(atPath: dead.path))
+        #expect(FileManager.default.fileExists(atPath: unrelated.path))
+        try first.write(Data("one".utf8), as: "a.txt")
+        #expect(!FileManager.default.fileExists(atPath: target.path))
+        try first.commit()
+        #expect(FileManager.default.contents(atPath: target.appendingPathComponent("a.txt").path) == Data("one".utf8))
+
+        let second = try StagedOutput(target: target.path, kind: .folder)
+        try second.write(Data("two".utf8), as: "b.txt")
+        #expect(FileManager.default.fileExists(atPath: target.appendingPathComponent("a.txt").path))
+        try second.commit()
+        #expect(try FileManager.default.contentsOfDirectory(atPath: target.path) == ["b.txt"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == [".other.partial-2147483000", "out"])
     }
 }

@@ -44,7 +44,7 @@ extension BPETokenizer {
     }
 
     /// llama.cpp's pre-type names, grouped by the split rules they share.
-    static func preTokenizerKind(ggufPre: String?, file: String) throws(TokenizerError) -> PreTokenizerKind {
+    public static func preTokenizerKind(ggufPre: String?, file: String) throws(TokenizerError) -> PreTokenizerKind {
         switch ggufPre {
         case nil, "gpt-2", "gpt2":
             return .gpt2

@@ -16,7 +16,7 @@ public enum PreTokenizerKind: String, Sendable, Equatable, CaseIterable {
     public var isImplemented: Bool { self != .sentencePiece }
 
     /// Llama-3's split regex as its tokenizer.json writes it in a Split stage.
-    static let llama3Pattern = #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
+    public static let llama3Pattern = #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
 }
 
 struct PreTokenizer: Sendable {

@@ -56,30 +56,41 @@ public final class MergeEngine: Sendable {
         }
         let tensor = tensors[index]
         let count = tensor.elementCount
-        let baseValues = AlignedBuffer<Float>(count: count)
-        _ = try base.read(name, into: baseValues.buffer)
-        try MergeInputs.checkFinite(baseValues.readOnly, model: base.path, tensor: name)
+        let usesBase = type(of: settings.method).basePolicy == .required
+        // Read only when needed: linear merging full checkpoints never looks at the base.
+        var baseValues: AlignedBuffer<Float>?
+        func baseTensor() throws -> AlignedBuffer<Float> {
+            if let baseValues { return baseValues }
+            let values = AlignedBuffer<Float>(count: count, zeroed: false)
+            _ = try base.read(name, into: values.buffer)
+            try MergeInputs.checkFinite(values.readOnly, model: base.path, tensor: name)
+            baseValues = values
+            return values
+        }
+        if usesBase { _ = try baseTensor() }
 
         var owned: [AlignedBuffer<Float>] = []
         var models: [UnsafeBufferPointer<Float>] = []
         for input in inputs {
-            let values = AlignedBuffer<Float>(count: count)
+            // Zeroed: an adapter's read may write only part of it (the tensors it leaves unchanged are not written).
+            let values = AlignedBuffer<Float>(count: count, zeroed: !(input is CheckpointInput))
             switch try input.read(name, into: values.buffer) {
             case .unchanged:
-                models.append(baseValues.readOnly)
+                models.append(try baseTensor().readOnly)
                 continue
             case .full:
                 try MergeInputs.checkFinite(values.readOnly, model: input.path, tensor: name)
             case .delta:
                 try MergeInputs.checkFinite(values.readOnly, model: input.path, tensor: name)
-                for j in 0..<count { values.pointer[j] += baseValues.pointer[j] }
+                let b = try baseTensor()
+                for j in 0..<count { values.pointer[j] += b.pointer[j] }
             }
             owned.append(values)
             models.append(values.readOnly)
         }
-        let output = AlignedBuffer<Float>(count: count)
-        let usesBase = type(of: settings.method).basePolicy == .required
-        let mergeInputs = try TensorMergeInputs(name: name, shape: tensor.shape, base: usesBase ? baseValues.readOnly : nil,
+        // Every method writes its whole output.
+        let output = AlignedBuffer<Float>(count: count, zeroed: false)
+        let mergeInputs = try TensorMergeInputs(name: name, shape: tensor.shape, base: usesBase ? baseValues?.readOnly : nil,
                                                 models: models, modelNames: plan.models.map(\.path))
         try settings.mergeTensor(mergeInputs, position: .of(tensor: name, layerCount: config.layerCount),
                                  seed: plan.seed, into: output.buffer)

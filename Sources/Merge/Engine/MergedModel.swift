@@ -95,6 +95,12 @@ final class CacheTee: @unchecked Sendable {
         return values
     }
 
+    /// Deletes the unfinished entry (the merge failed).
+    func abandon() {
+        writer?.abandon()
+        writer = nil
+    }
+
     /// nil when the entry is in place.
     func finish() -> String? {
         guard let w = writer else { return failure }

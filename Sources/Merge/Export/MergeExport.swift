@@ -7,61 +7,83 @@ public enum MergeExport {
     /// What an export wrote, and what it could not.
     public struct Report: Sendable, Equatable {
         public var files: [String]
-        /// Set when the tokenizer could not be written (GGUF base: not implemented yet).
+        /// Set when the base has no tokenizer files to export (an HF folder without tokenizer.json).
         public var missingTokenizer: String?
+        /// Whether the merged tensors came from the merge cache or were merged (and stored) now.
+        public var cache: MergedModel.CacheOutcome = .disabled
     }
 
     /// Files a Hugging Face folder keeps next to the weights that describe tokenizer and generation.
     static let tokenizerFiles = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
                                  "generation_config.json", "chat_template.jinja", "vocab.json", "merges.txt"]
 
-    /// model.safetensors (streamed: memory stays at one tensor) + config.json, and the base's tokenizer files when the
-    /// base is an HF folder. With a GGUF base config.json is written from its metadata; the tokenizer is not exported.
+    /// model.safetensors (streamed: memory stays at a few tensors) + config.json, and the base's tokenizer files when
+    /// the base is an HF folder. With a GGUF base config.json and the tokenizer files are written from its metadata
+    /// (`HFTokenizerFiles`). The folder appears only when complete (`StagedOutput`); with `cache`, the merged tensors come from
+    /// (or are stored in) the merge cache, and an export from a cache hit is byte-identical to a fresh one.
     @discardableResult
     public static func writeHF(engine: MergeEngine, to folder: String, dtype: MergeOutputDType = .f32,
-                               parallelism: Int = 2, progress: MergeProgressHandler? = nil) throws -> Report {
+                               cache: MergeCache? = nil, parallelism: Int = 2,
+                               progress: MergeProgressHandler? = nil) throws -> Report {
+        let output = try StagedOutput(target: folder, kind: .folder)
         do {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        } catch {
-            throw MergeWriteError.cannotWrite(file: folder, reason: error.localizedDescription)
-        }
-        let dir = URL(fileURLWithPath: folder)
-        let weightsPath = dir.appendingPathComponent(HFCheckpoint.weightsFileName).path
-        let writer = try SafetensorsStreamWriter(
-            path: weightsPath, temporaryPath: dir.appendingPathComponent(".model.safetensors.partial-\(getpid())").path,
-            entries: engine.tensors.map { .init(name: $0.name, shape: $0.shape) }, dtype: dtype,
-            metadata: ["format": "pt"], checksumKey: nil)
-        try engine.mergedTensors(parallelism: parallelism, progress: progress) { tensor, values in
-            try writer.append(tensor.name, values.readOnly)
-        }
-        try writer.finish()
-
-        var report = Report(files: [weightsPath], missingTokenizer: nil)
-        let configPath = dir.appendingPathComponent(HFCheckpoint.configFileName).path
-        if let hf = engine.base.checkpoint.huggingFace {
-            try copy(hf.configPath, to: configPath)
-            report.files.append(configPath)
-            let baseDir = URL(fileURLWithPath: hf.folder)
-            for name in tokenizerFiles {
-                let source = baseDir.appendingPathComponent(name).path
-                guard FileManager.default.fileExists(atPath: source) else { continue }
-                let target = dir.appendingPathComponent(name).path
-                try copy(source, to: target)
-                report.files.append(target)
+            var report = Report(files: [], missingTokenizer: nil)
+            let weightsName = HFCheckpoint.weightsFileName
+            let writer = try SafetensorsStreamWriter(
+                path: output.stagedPath(weightsName), temporaryPath: output.stagedPath(".\(weightsName).partial"),
+                entries: engine.tensors.map { .init(name: $0.name, shape: $0.shape) }, dtype: dtype,
+                metadata: ["format": "pt"], checksumKey: nil)
+            report.cache = try engine.mergedTensors(cache: cache, parallelism: parallelism, progress: progress) { tensor, values in
+                try writer.append(tensor.name, values.readOnly)
             }
-        } else {
-            try write(Data(hfConfigJSON(engine.config, dtype: dtype).utf8), to: configPath)
-            report.files.append(configPath)
-            report.missingTokenizer = "the base is GGUF; its tokenizer (in the GGUF metadata) is not exported as "
-                + "tokenizer.json yet — copy the tokenizer files of the HF release of the base model into \(folder)"
+            try writer.finish()
+            report.files.append(output.finalPath(weightsName))
+
+            let configName = HFCheckpoint.configFileName
+            if let hf = engine.base.checkpoint.huggingFace {
+                try copy(hf.configPath, to: configName, in: output)
+                report.files.append(output.finalPath(configName))
+                let baseDir = URL(fileURLWithPath: hf.folder)
+                for name in tokenizerFiles {
+                    let source = baseDir.appendingPathComponent(name).path
+                    guard FileManager.default.fileExists(atPath: source) else { continue }
+                    try copy(source, to: name, in: output)
+                    report.files.append(output.finalPath(name))
+                }
+                if !FileManager.default.fileExists(atPath: baseDir.appendingPathComponent("tokenizer.json").path) {
+                    report.missingTokenizer = "the base \(hf.folder) has no tokenizer.json to copy; add the base model's "
+                        + "tokenizer files to \(folder)"
+                }
+            } else if let gguf = engine.base.checkpoint.gguf {
+                let m = gguf.metadata
+                try output.write(Data(hfConfigJSON(engine.config, dtype: dtype, bosID: m["tokenizer.ggml.bos_token_id"]?.intValue,
+                                                   eosID: m["tokenizer.ggml.eos_token_id"]?.intValue).utf8), as: configName)
+                report.files.append(output.finalPath(configName))
+                do {
+                    for file in try HFTokenizerFiles.fromGGUF(gguf) {
+                        try output.write(file.data, as: file.name)
+                        report.files.append(output.finalPath(file.name))
+                    }
+                } catch let error as TokenizerError {
+                    // The weights are still worth having; say what is missing and how to complete the folder.
+                    report.missingTokenizer = "the base GGUF's tokenizer cannot be written as tokenizer.json (\(error)); "
+                        + "copy the tokenizer files of the HF release of the base model into \(folder)"
+                }
+            }
+            try output.commit()
+            return report
+        } catch {
+            output.abandon()
+            throw error
         }
-        return report
     }
 
     /// An f32 GGUF with GGUF names and llama.cpp's q/k row order, every metadata key copied from the base GGUF
     /// (general.file_type set to ALL_F32). The base must be a GGUF: that is where tokenizer and metadata come from.
-    public static func writeGGUF(engine: MergeEngine, to path: String, parallelism: Int = 2,
-                                 progress: MergeProgressHandler? = nil) throws {
+    /// The file appears only when complete; `cache` as for `writeHF`.
+    @discardableResult
+    public static func writeGGUF(engine: MergeEngine, to path: String, cache: MergeCache? = nil, parallelism: Int = 2,
+                                 progress: MergeProgressHandler? = nil) throws -> Report {
         guard let gguf = engine.base.checkpoint.gguf else { throw MergeWriteError.needsGGUFBase(base: engine.base.path) }
         var writer = GGUFWriter()
         for key in gguf.metadataKeys {
@@ -70,7 +92,7 @@ public enum MergeExport {
         }
         let config = engine.config
         let naming = CheckpointTensorProvider(source: gguf, naming: .gguf, config: config)
-        try engine.mergedTensors(parallelism: parallelism, progress: progress) { tensor, values in
+        let outcome = try engine.mergedTensors(cache: cache, parallelism: parallelism, progress: progress) { tensor, values in
             let name = naming.sourceName(forHF: tensor.name)
             if name.hasSuffix(".attn_q.weight") {
                 RopeRowOrder.hfToGGUF(values.pointer, heads: config.headCount, headDim: config.headDim, columns: tensor.shape[1])
@@ -80,11 +102,19 @@ public enum MergeExport {
             let bytes = [UInt8](UnsafeRawBufferPointer(values.readOnly))
             try writer.addTensor(name, shape: tensor.shape, type: .f32, bytes: bytes)
         }
-        try writer.write(to: path)
+        let output = try StagedOutput(target: path, kind: .file)
+        do {
+            try writer.write(to: output.staging)
+            try output.commit()
+        } catch {
+            output.abandon()
+            throw error
+        }
+        return Report(files: [output.target], missingTokenizer: nil, cache: outcome)
     }
 
     /// A LlamaConfig config.json for `config` (transformers keys).
-    static func hfConfigJSON(_ c: ModelConfig, dtype: MergeOutputDType) -> String {
+    static func hfConfigJSON(_ c: ModelConfig, dtype: MergeOutputDType, bosID: Int? = nil, eosID: Int? = nil) -> String {
         var fields: [(String, String)] = [
             ("architectures", "[\"LlamaForCausalLM\"]"),
             ("model_type", "\"\(c.architecture)\""),
@@ -102,6 +132,8 @@ public enum MergeExport {
             ("hidden_act", "\"silu\""),
             ("torch_dtype", dtype == .f32 ? "\"float32\"" : "\"bfloat16\""),
         ]
+        if let bosID { fields.append(("bos_token_id", "\(bosID)")) }
+        if let eosID { fields.append(("eos_token_id", "\(eosID)")) }
         switch c.ropeScaling {
         case .none: break
         case .linear(let factor): fields.append(("rope_scaling", "{\"rope_type\": \"linear\", \"factor\": \(factor)}"))
@@ -112,16 +144,10 @@ public enum MergeExport {
         return "{\n" + fields.map { "  \"\($0.0)\": \($0.1)" }.joined(separator: ",\n") + "\n}\n"
     }
 
-    private static func copy(_ source: String, to target: String) throws {
+    private static func copy(_ source: String, to name: String, in output: StagedOutput) throws {
         guard let data = FileManager.default.contents(atPath: source) else {
-            throw MergeWriteError.cannotWrite(file: target, reason: "cannot read \(source)")
+            throw MergeWriteError.cannotWrite(file: output.finalPath(name), reason: "cannot read \(source)")
         }
-        try write(data, to: target)
-    }
-
-    private static func write(_ data: Data, to path: String) throws {
-        do { try data.write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
-            throw MergeWriteError.cannotWrite(file: path, reason: error.localizedDescription)
-        }
+        try output.write(data, as: name)
     }
 }

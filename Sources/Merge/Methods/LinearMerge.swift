@@ -16,14 +16,19 @@ public struct LinearMerge: MergeMethod {
     public func merge(_ inputs: TensorMergeInputs, parameters: ResolvedParameters, random: inout MergeRandom,
                       into output: UnsafeMutableBufferPointer<Float>) throws {
         let weights = try inputs.models.indices.map { Float(try parameters.number("weight", model: $0)) }
-        // Sum first, divide once at the end, in float32: mergekit's order of rounding.
-        output.initialize(repeating: 0)
-        for (model, weight) in zip(inputs.models, weights) {
-            for j in 0..<output.count { output[j] += model[j] * weight }
+        let total = try parameters.flag("normalize") ? weights.reduce(0, +) : nil
+        // Sum first, divide once at the end, in float32: mergekit's order of rounding. Block by block, so the partial
+        // sums stay in L1 and each input is read once; the simple loops vectorize.
+        let block = 4096
+        var start = 0
+        while start < output.count {
+            let end = min(output.count, start + block)
+            for j in start..<end { output[j] = 0 }
+            for (model, weight) in zip(inputs.models, weights) {
+                for j in start..<end { output[j] += model[j] * weight }
+            }
+            if let total { for j in start..<end { output[j] /= total } }
+            start = end
         }
-        guard try parameters.flag("normalize") else { return }
-        var total: Float = 0
-        for w in weights { total += w }
-        for j in 0..<output.count { output[j] /= total }
     }
 }

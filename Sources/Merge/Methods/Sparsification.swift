@@ -70,26 +70,32 @@ enum Sparsifier {
     /// The |x| at position `k` (0-based) of the magnitudes sorted in descending order. Radix selection on the
     /// bits: non-negative floats order like their bit patterns, so two 16-bit histogram passes find it exactly.
     static func kthLargestMagnitude(_ values: UnsafeBufferPointer<Float>, _ k: Int) -> Float {
-        precondition(k >= 0 && k < values.count, "kthLargestMagnitude: k out of range")
-        var histogram = [Int](repeating: 0, count: 1 << 16)
+        kthLargestMagnitude(count: values.count, k) { abs(values[$0]) }.threshold
+    }
+
+    /// The same for magnitudes computed on the fly (`magnitude(i)` ≥ 0), with how many entries are strictly larger.
+    @inline(__always)
+    static func kthLargestMagnitude(count: Int, _ k: Int, _ magnitude: (Int) -> Float) -> (threshold: Float, above: Int) {
+        precondition(k >= 0 && k < count, "kthLargestMagnitude: k out of range")
+        let histogram = UnsafeMutableBufferPointer<Int>.allocate(capacity: 1 << 16)
+        defer { histogram.deallocate() }
         var remaining = k
-        let high: UInt32 = histogram.withUnsafeMutableBufferPointer { h in
-            for x in values { h[Int(abs(x).bitPattern >> 16)] += 1 }
+        func select() -> UInt32 {
             var bin = (1 << 16) - 1
-            while h[bin] <= remaining { remaining -= h[bin]; bin -= 1 }
+            while histogram[bin] <= remaining { remaining -= histogram[bin]; bin -= 1 }
             return UInt32(bin)
         }
-        let low: UInt32 = histogram.withUnsafeMutableBufferPointer { h in
-            for i in h.indices { h[i] = 0 }
-            for x in values {
-                let bits = abs(x).bitPattern
-                if bits >> 16 == high { h[Int(bits & 0xFFFF)] += 1 }
-            }
-            var bin = (1 << 16) - 1
-            while h[bin] <= remaining { remaining -= h[bin]; bin -= 1 }
-            return UInt32(bin)
+        histogram.initialize(repeating: 0)
+        for i in 0..<count { histogram[Int(magnitude(i).bitPattern >> 16)] += 1 }
+        let high = select()
+        histogram.initialize(repeating: 0)
+        for i in 0..<count {
+            let bits = magnitude(i).bitPattern
+            if bits >> 16 == high { histogram[Int(bits & 0xFFFF)] += 1 }
         }
-        return Float(bitPattern: high << 16 | low)
+        let low = select()
+        // `remaining` is now k minus the entries above the threshold.
+        return (Float(bitPattern: high << 16 | low), k - remaining)
     }
 
     /// Indices sorted by |δ|; stable, so equal magnitudes keep index order (torch leaves that order unspecified).
@@ -120,6 +126,10 @@ enum Sparsifier {
     }
 
     private static func applyMask(_ keep: [Bool], to delta: UnsafeMutableBufferPointer<Float>, rescale: Bool) {
+        guard rescale else {
+            for i in 0..<delta.count where !keep[i] { delta[i] = 0 }
+            return
+        }
         var before: Double = 0
         var after: Double = 0
         for i in 0..<delta.count {
@@ -127,7 +137,7 @@ enum Sparsifier {
             if keep[i] { after += Double(abs(delta[i])) } else { delta[i] = 0 }
         }
         // mergekit leaves near-zero task vectors unscaled rather than divide by ~0.
-        guard rescale, before >= 1e-7, after >= 1e-7 else { return }
+        guard before >= 1e-7, after >= 1e-7 else { return }
         let scale = Float(before) / Float(after)
         for i in 0..<delta.count { delta[i] *= scale }
     }

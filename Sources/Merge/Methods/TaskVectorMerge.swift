@@ -90,6 +90,21 @@ struct TaskVectorMerge {
         let rescale = try parameters.flag("rescale")
         let lambda = Float(try parameters.number("lambda"))
 
+        if StreamedTaskVectorMerge.applies(recipe, rescale: rescale) {
+            var weights: [Float] = []
+            var keeps: [StreamedTaskVectorMerge.Keep] = []
+            for (m, model) in inputs.models.enumerated() {
+                weights.append(Float(try parameters.number("weight", model: m)))
+                let density = recipe.sparsification == nil ? 1 : try parameters.number("density", model: m)
+                keeps.append(density < 1 && count > 0
+                             ? StreamedTaskVectorMerge.keepLargest(max(1, Int(density * Double(count))), model: model, base: base)
+                             : .everything)
+            }
+            StreamedTaskVectorMerge(consensus: recipe.consensus, normalize: normalize, lambda: lambda)
+                .merge(base: base, models: inputs.models, weights: weights, keeps: keeps, into: output)
+            return
+        }
+
         // Weighted, sparsified task vectors, one row per model: (model, element).
         var deltas = [Float](repeating: 0, count: modelCount * count)
         var weights = [Float](repeating: 0, count: modelCount)
