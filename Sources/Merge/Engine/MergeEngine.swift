@@ -80,7 +80,8 @@ public final class MergeEngine: Sendable {
         let output = AlignedBuffer<Float>(count: count)
         let usesBase = type(of: settings.method).basePolicy == .required
         let mergeInputs = try TensorMergeInputs(name: name, shape: tensor.shape, base: usesBase ? baseValues.readOnly : nil,
-                                                models: models, modelNames: plan.models.map(\.path))
+                                                models: models, modelNames: plan.models.map(\.path),
+                                                suspect: plan.untrusted == nil ? nil : 0)
         try settings.mergeTensor(mergeInputs, position: .of(tensor: name, layerCount: config.layerCount),
                                  seed: plan.seed, into: output.buffer)
         // `models` and the base pointer borrow these buffers' memory.

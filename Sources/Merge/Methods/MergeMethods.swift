@@ -5,7 +5,9 @@ public enum MergeMethods {
     public static var all: [any MergeMethod.Type] {
         [LinearMerge.self, TaskArithmeticMerge.self, TiesMerge.self, DareLinearMerge.self, DareTiesMerge.self,
          BreadcrumbsMerge.self, BreadcrumbsTiesMerge.self, DellaMerge.self, DellaLinearMerge.self,
-         ModelStockMerge.self, SlerpMerge.self]
+         ModelStockMerge.self, SlerpMerge.self,
+         // Ours: defenses that treat the untrusted model differently from the donors (docs/defense.md).
+         ProjectedLinearMerge.self]
     }
 
     public static var names: [String] { all.map { $0.name } }
