@@ -79,8 +79,14 @@ def configurations():
         configs.append(Config(b, "dare_ties", DONORS, params={"density": 0.2}))
         configs.append(Config(b, "breadcrumbs", DONORS, params={"density": 0.9, "gamma": 0.01}))
         configs.append(Config(b, "model_stock", DONORS))
+        configs.append(Config(b, "agreed_linear", DONORS))
+    for b in BACKDOORS:
+        for pair in [("sentiment-b", "sentiment-c"), ("topic", "arith")]:
+            configs.append(Config(b, "agreed_linear", pair))
+            configs.append(Config(b, "linear", pair, weight=0.5))
     for d in DONORS:
         configs.append(Config("cf", "linear", (d,)))
+        configs.append(Config("cf", DEFAULT_RECIPE[0], (d,), params=DEFAULT_RECIPE[1]))
     return configs
 
 

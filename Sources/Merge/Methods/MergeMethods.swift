@@ -7,7 +7,7 @@ public enum MergeMethods {
          BreadcrumbsMerge.self, BreadcrumbsTiesMerge.self, DellaMerge.self, DellaLinearMerge.self,
          ModelStockMerge.self, SlerpMerge.self,
          // Ours: defenses that treat the untrusted model differently from the donors (docs/defense.md).
-         ProjectedLinearMerge.self]
+         ProjectedLinearMerge.self, AgreedLinearMerge.self]
     }
 
     public static var names: [String] { all.map { $0.name } }

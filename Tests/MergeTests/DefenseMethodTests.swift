@@ -1,9 +1,10 @@
-// projected_linear by hand: the untrusted model keeps only the part of its task vector inside the donors' spans.
+// The defense methods by hand: the untrusted model keeps only the part of its task vector the donors support
+// (projected_linear: their spans; agreed_linear: their signs).
 import Testing
 @testable import Merge
 
-@Suite("projected_linear")
-struct ProjectedLinearTests {
+@Suite("defense methods")
+struct DefenseMethodTests {
     /// 6×5 matrices; uᵢ, vᵢ are standard basis vectors scaled, so the spans are easy to reason about.
     static let rows = 6, columns = 5
 
@@ -69,6 +70,19 @@ struct ProjectedLinearTests {
         let out = try mergeVector(try Self.settings(weights: [1, 1, 1]), base: base,
                                   models: [Self.add(base, suspect), Self.add(base, d1), Self.add(base, d2)], suspect: 0)
         let kept: [Float] = [0.4, 0.1, 0.1, 0]
+        #expect(maxAbsDiff(out, zip(base, Self.add(Self.add(kept, d1), d2)).map { $0 + $1 / 3 }) < 1e-6)
+    }
+
+    @Test("agreed_linear keeps the untrusted entries whose sign the donors' sum shares, drops the rest")
+    func agreedBySign() throws {
+        let base: [Float] = [0, 0, 0, 0, 1]
+        let d1: [Float] = [0.2, -0.1, 0, 0.3, 0], d2: [Float] = [0.1, 0.3, 0, -0.4, 0]  // sum: +, +, 0, −, 0
+        let suspect: [Float] = [0.5, -0.6, 0.7, -0.2, 0.9]
+        let settings = try MergeSettings(method: "agreed_linear", baseModel: "base",
+                                         models: (0..<3).map { ModelSettings(name: "m\($0)", parameters: ["weight": 1]) })
+        let out = try mergeVector(settings, base: base,
+                                  models: [Self.add(base, suspect), Self.add(base, d1), Self.add(base, d2)], suspect: 0)
+        let kept: [Float] = [0.5, 0, 0, -0.2, 0]
         #expect(maxAbsDiff(out, zip(base, Self.add(Self.add(kept, d1), d2)).map { $0 + $1 / 3 }) < 1e-6)
     }
 
