@@ -1,6 +1,8 @@
 // The directions trusted donors moved a weight matrix in: orthonormal bases of the column and row spaces their task
 // vectors span together, found with a randomized range finder so a 1536×576 tensor costs a few small products.
-import Quant
+// Everything bulk goes through OpenBLAS: the tests and the integration server run debug builds, where element
+// loops in Swift are tens of times slower.
+import COpenBLAS
 
 /// An orthonormal basis stored as `count` vectors of length `dimension`, one after another.
 struct OrthonormalBasis {
@@ -14,70 +16,53 @@ struct OrthonormalBasis {
     /// Gram-Schmidt loses orthogonality in float32) when that part is more than `tolerance` of the candidate's
     /// length; returns whether it did. A LoRA donor's sketches beyond its rank leave only rounding noise, so a
     /// relative tolerance of 1e-3 keeps its true rank and no noise directions.
-    mutating func add(_ candidate: UnsafeBufferPointer<Float>, tolerance: Float) -> Bool {
-        var v = Array(candidate)
-        let original = norm(v)
+    mutating func add(_ candidate: UnsafePointer<Float>, tolerance: Float) -> Bool {
+        let n = Int32(dimension)
+        var v = Array(UnsafeBufferPointer(start: candidate, count: dimension))
+        let original = cblas_snrm2(n, v, 1)
         guard original > 0, original.isFinite else { return false }
-        vectors.withUnsafeBufferPointer { basis in
+        let k = count
+        if k > 0 {
+            var coefficients = [Float](repeating: 0, count: k)
             for _ in 0..<2 {
-                for k in 0..<count {
-                    let q = UnsafeBufferPointer(rebasing: basis[(k * dimension)..<((k + 1) * dimension)])
-                    let c = F32.dot(q.baseAddress!, v, count: dimension)
-                    for j in 0..<dimension { v[j] -= c * q[j] }
-                }
+                // c = Q·v, then v −= Qᵀ·c.
+                cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(k), n, 1, vectors, n, v, 1, 0, &coefficients, 1)
+                cblas_sgemv(CblasRowMajor, CblasTrans, Int32(k), n, -1, vectors, n, coefficients, 1, 1, &v, 1)
             }
         }
-        let rest = norm(v)
+        let rest = cblas_snrm2(n, v, 1)
         guard rest > tolerance * original else { return false }
-        vectors += v.map { $0 / rest }
+        cblas_sscal(n, 1 / rest, &v, 1)
+        vectors += v
         return true
-    }
-
-    /// The basis as a `dimension × count` matrix (vectors as columns), for products that need it on the left.
-    var transposed: [Float] {
-        var t = [Float](repeating: 0, count: vectors.count)
-        let k = count
-        for i in 0..<k { for j in 0..<dimension { t[j * k + i] = vectors[i * dimension + j] } }
-        return t
-    }
-
-    private func norm(_ v: [Float]) -> Float {
-        var s: Double = 0
-        for x in v { s += Double(x) * Double(x) }
-        return Float(s.squareRoot())
     }
 }
 
 /// The column and row spaces of a set of `rows × columns` matrices (row-major), each sketched with `sketch` random
-/// vectors per side: Ωᵀ·Mᵀ gives vectors in M's column space, Ωᵀ·M vectors in its row space.
+/// sign vectors per side: Ωᵀ·Mᵀ gives vectors in M's column space, Ωᵀ·M vectors in its row space.
 struct DonorSpan {
     let columnBasis: OrthonormalBasis
     let rowBasis: OrthonormalBasis
 
     static let tolerance: Float = 1e-3
 
-    init(matrices: [UnsafeBufferPointer<Float>], rows: Int, columns: Int, sketch: Int, random: inout MergeRandom) {
+    init(matrices: [UnsafePointer<Float>], rows: Int, columns: Int, sketch: Int, random: inout MergeRandom) {
         var columnBasis = OrthonormalBasis(dimension: rows)
         var rowBasis = OrthonormalBasis(dimension: columns)
+        let r = Int32(rows), c = Int32(columns), s = Int32(sketch)
         for matrix in matrices {
             let omegaColumns = Self.randomSigns(count: sketch * columns, random: &random)
             let omegaRows = Self.randomSigns(count: sketch * rows, random: &random)
             var columnSketch = [Float](repeating: 0, count: sketch * rows)
             var rowSketch = [Float](repeating: 0, count: sketch * columns)
             // columnSketch[s, r] = Σ_c Ω[s, c] · M[r, c];  rowSketch[s, c] = Σ_r Ω'[s, r] · M[r, c]
-            F32.gemm(m: sketch, n: rows, k: columns, a: omegaColumns, lda: columns, b: matrix.baseAddress!, ldb: columns,
-                     transposeB: true, c: &columnSketch, ldc: rows)
-            F32.gemm(m: sketch, n: columns, k: rows, a: omegaRows, lda: rows, b: matrix.baseAddress!, ldb: columns,
-                     transposeB: false, c: &rowSketch, ldc: columns)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s, r, c, 1, omegaColumns, c, matrix, c, 0, &columnSketch, r)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s, c, r, 1, omegaRows, r, matrix, c, 0, &rowSketch, c)
             columnSketch.withUnsafeBufferPointer { all in
-                for s in 0..<sketch {
-                    _ = columnBasis.add(UnsafeBufferPointer(rebasing: all[(s * rows)..<((s + 1) * rows)]), tolerance: Self.tolerance)
-                }
+                for i in 0..<sketch { _ = columnBasis.add(all.baseAddress! + i * rows, tolerance: Self.tolerance) }
             }
             rowSketch.withUnsafeBufferPointer { all in
-                for s in 0..<sketch {
-                    _ = rowBasis.add(UnsafeBufferPointer(rebasing: all[(s * columns)..<((s + 1) * columns)]), tolerance: Self.tolerance)
-                }
+                for i in 0..<sketch { _ = rowBasis.add(all.baseAddress! + i * columns, tolerance: Self.tolerance) }
             }
         }
         self.columnBasis = columnBasis
@@ -85,33 +70,31 @@ struct DonorSpan {
     }
 
     /// P_col · M · P_row: the part of `matrix` that lies in both spans, written to `output`.
-    func project(_ matrix: UnsafeBufferPointer<Float>, rows: Int, columns: Int, into output: UnsafeMutableBufferPointer<Float>) {
+    func project(_ matrix: UnsafePointer<Float>, rows: Int, columns: Int, into output: UnsafeMutablePointer<Float>) {
         let kc = columnBasis.count, kr = rowBasis.count
         guard kc > 0, kr > 0 else {
-            output.initialize(repeating: 0)
+            output.initialize(repeating: 0, count: rows * columns)
             return
         }
+        let r = Int32(rows), c = Int32(columns), kc32 = Int32(kc), kr32 = Int32(kr)
+        let qc = columnBasis.vectors, qr = rowBasis.vectors
         // T = Qc·M (kc × columns); C = T·Qrᵀ (kc × kr); U = C·Qr (kc × columns); output = Qcᵀ·U (rows × columns).
         var t = [Float](repeating: 0, count: kc * columns)
-        var c = [Float](repeating: 0, count: kc * kr)
+        var coefficients = [Float](repeating: 0, count: kc * kr)
         var u = [Float](repeating: 0, count: kc * columns)
-        F32.gemm(m: kc, n: columns, k: rows, a: columnBasis.vectors, lda: rows, b: matrix.baseAddress!, ldb: columns,
-                 transposeB: false, c: &t, ldc: columns)
-        F32.gemm(m: kc, n: kr, k: columns, a: t, lda: columns, b: rowBasis.vectors, ldb: columns, transposeB: true,
-                 c: &c, ldc: kr)
-        F32.gemm(m: kc, n: columns, k: kr, a: c, lda: kr, b: rowBasis.vectors, ldb: columns, transposeB: false,
-                 c: &u, ldc: columns)
-        F32.gemm(m: rows, n: columns, k: kc, a: columnBasis.transposed, lda: kc, b: u, ldb: columns, transposeB: false,
-                 c: output.baseAddress!, ldc: columns)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, kc32, c, r, 1, qc, r, matrix, c, 0, &t, c)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, kc32, kr32, c, 1, t, c, qr, c, 0, &coefficients, kr32)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, kc32, c, kr32, 1, coefficients, kr32, qr, c, 0, &u, c)
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, r, c, kc32, 1, qc, r, u, c, 0, output, c)
     }
 
     /// ±1 entries: as good as Gaussian for finding a range, and exactly reproducible from the seed.
     private static func randomSigns(count: Int, random: inout MergeRandom) -> [Float] {
-        var values = [Float](repeating: 0, count: count)
+        var values = [Float](repeating: 1, count: count)
         var bits: UInt64 = 0
         for i in 0..<count {
-            if i % 64 == 0 { bits = random.next() }
-            values[i] = (bits >> UInt64(i % 64)) & 1 == 0 ? 1 : -1
+            if i & 63 == 0 { bits = random.next() }
+            if bits & (1 << UInt64(i & 63)) != 0 { values[i] = -1 }
         }
         return values
     }

@@ -2,6 +2,7 @@
 // the trusted donors also moved it in. A backdoor needs a feature the clean fine-tunes never learned (reading a
 // trigger, whatever its form); that feature's directions lie outside the donors' spans and are cut, while the
 // update the untrusted model shares with same-task donors survives. Uses no data and no knowledge of the trigger.
+import COpenBLAS
 
 /// θ = θ_base + Σ wᵢ·δᵢ′ / Σ wᵢ, where δᵢ′ = δᵢ for a donor and, for the untrusted model, δ′ = P_col·δ·P_row: its task
 /// vector projected onto the column and row spaces the donors' task vectors span together (per tensor; a 1-D
@@ -41,34 +42,38 @@ public struct ProjectedLinearMerge: MergeMethod {
 
         let sketch = Int(try parameters.number("rank"))
         let normalize = try parameters.flag("normalize")
+        let n = Int32(count)
+        let out = output.baseAddress!
 
-        // Donors as in linear: Σ wᵢ·(θᵢ − θ_base), accumulated straight from the inputs.
+        // Donors as in linear: Σ wᵢ·(θᵢ − θ_base), accumulated straight from the inputs (BLAS, see DonorSpan).
         output.initialize(repeating: 0)
         for m in inputs.models.indices where m != suspect {
-            let model = inputs.models[m], w = weights[m]
-            for j in 0..<count { output[j] += w * (model[j] - base[j]) }
+            cblas_saxpy(n, weights[m], inputs.models[m].baseAddress!, 1, out, 1)
+            cblas_saxpy(n, -weights[m], base.baseAddress!, 1, out, 1)
         }
-        let suspectDelta = (0..<count).map { inputs.models[suspect][$0] - base[$0] }
+        let suspectDelta = Self.delta(inputs.models[suspect], base)
         // Most tensors of a LoRA suspect (embeddings, norms) are untouched: nothing to project.
-        if suspectDelta.contains(where: { $0 != 0 }) {
-            let donorDeltas = inputs.models.indices.filter { $0 != suspect }.map { m in
-                (0..<count).map { inputs.models[m][$0] - base[$0] }
-            }
+        if abs(suspectDelta[min(Int(cblas_isamax(n, suspectDelta, 1)), count - 1)]) > 0 {
+            let donorDeltas = inputs.models.indices.filter { $0 != suspect }.map { Self.delta(inputs.models[$0], base) }
             let span = donorDeltas.withUnsafeBufferPointers { buffers in
-                DonorSpan(matrices: buffers, rows: rows, columns: columns, sketch: sketch, random: &random)
+                DonorSpan(matrices: buffers.map { $0.baseAddress! }, rows: rows, columns: columns, sketch: sketch,
+                          random: &random)
             }
             var projected = [Float](repeating: 0, count: count)
-            suspectDelta.withUnsafeBufferPointer { d in
-                projected.withUnsafeMutableBufferPointer { span.project(d, rows: rows, columns: columns, into: $0) }
-            }
-            let w = weights[suspect]
-            for j in 0..<count { output[j] += w * projected[j] }
+            span.project(suspectDelta, rows: rows, columns: columns, into: &projected)
+            cblas_saxpy(n, weights[suspect], projected, 1, out, 1)
         }
 
         var total: Float = 0
         for w in weights { total += w }
-        let divisor = normalize ? total : 1
-        for j in 0..<count { output[j] = base[j] + output[j] / divisor }
+        if normalize { cblas_sscal(n, 1 / total, out, 1) }
+        cblas_saxpy(n, 1, base.baseAddress!, 1, out, 1)
+    }
+
+    private static func delta(_ model: UnsafeBufferPointer<Float>, _ base: UnsafeBufferPointer<Float>) -> [Float] {
+        var d = Array(model)
+        cblas_saxpy(Int32(model.count), -1, base.baseAddress!, 1, &d, 1)
+        return d
     }
 }
 
