@@ -28,7 +28,7 @@ let package = Package(
                 cSettings: [.unsafeFlags(["-O2"])]),
         .target(name: "Quant", dependencies: ["COpenBLAS", "CKernels"], swiftSettings: fastMath),
         .target(name: "Inference", dependencies: ["Quant"], swiftSettings: fastMath),
-        .target(name: "Merge", dependencies: ["Inference", "Quant"], swiftSettings: fastMath),
+        .target(name: "Merge", dependencies: ["Inference", "Quant", "COpenBLAS"], swiftSettings: fastMath),
         .target(name: "Evaluation", dependencies: ["Inference"], swiftSettings: fastMath),
         .target(name: "API", dependencies: ["Merge", "Inference", "CMicroHTTPD"], path: "Sources/API",
                 swiftSettings: fastMath),

@@ -15,6 +15,8 @@ public enum MergeError: Error, Equatable, CustomStringConvertible, LocalizedErro
     case baseModelRequired(method: String)
     case wrongModelCount(method: String, count: Int, allowed: ClosedRange<Int>)
     case duplicateModel(name: String)
+    /// A defense method was asked to merge without an untrusted model to sanitize.
+    case suspectRequired(method: String)
     /// One input buffer does not hold the tensor's element count.
     case inputSizeMismatch(tensor: String, model: String, expected: Int, got: Int)
     /// `tensor` is missing from `model` although `presentIn` has it.
@@ -50,6 +52,9 @@ public enum MergeError: Error, Equatable, CustomStringConvertible, LocalizedErro
             return "\(method) needs \(want) model(s) besides the base, got \(count)"
         case .duplicateModel(let name):
             return "model \"\(name)\" is listed twice; list each model once and give it one weight"
+        case .suspectRequired(let method):
+            return "\(method) sanitizes one untrusted model against trusted donors, but this merge has no untrusted model; "
+                + "use it for an untrusted model with donors, or use linear"
         case .inputSizeMismatch(let tensor, let model, let expected, let got):
             return "tensor \"\(tensor)\" of model \"\(model)\" has \(got) values, expected \(expected)"
         case .missingTensor(let model, let tensor, let presentIn):

@@ -180,12 +180,14 @@ struct DropRescaleTests {
 
 /// Merges one 1-D tensor named `name` held in plain arrays.
 func mergeVector(_ settings: MergeSettings, base: [Float]?, models: [[Float]], seed: UInt64 = 0,
-                 name: String = "model.layers.0.mlp.up_proj.weight", layerCount: Int = 2) throws -> [Float] {
+                 name: String = "model.layers.0.mlp.up_proj.weight", layerCount: Int = 2, shape: [Int]? = nil,
+                 suspect: Int? = nil) throws -> [Float] {
     let count = models.first?.count ?? base?.count ?? 0
     var output = [Float](repeating: .nan, count: count)
     try withBuffers(models) { buffers in
         try withOptionalBuffer(base) { baseBuffer in
-            let inputs = try TensorMergeInputs(name: name, shape: [count], base: baseBuffer, models: buffers)
+            let inputs = try TensorMergeInputs(name: name, shape: shape ?? [count], base: baseBuffer, models: buffers,
+                                               suspect: suspect)
             try output.withUnsafeMutableBufferPointer {
                 try settings.mergeTensor(inputs, position: .of(tensor: name, layerCount: layerCount), seed: seed, into: $0)
             }

@@ -8,7 +8,7 @@ struct MethodTests {
     @Test("the registry serves mergekit's names, each declaring unique parameters and a reference")
     func registry() throws {
         #expect(MergeMethods.names == ["linear", "task_arithmetic", "ties", "dare_linear", "dare_ties", "breadcrumbs",
-                                       "breadcrumbs_ties", "della", "della_linear", "model_stock", "slerp"])
+                                       "breadcrumbs_ties", "della", "della_linear", "model_stock", "slerp", "projected_linear", "agreed_linear"])
         for method in MergeMethods.all {
             let names = method.parameters.map(\.name)
             #expect(Set(names).count == names.count, "\(method.name)")

@@ -38,16 +38,21 @@ public struct TensorMergeInputs {
     public let base: UnsafeBufferPointer<Float>?
     /// Inputs besides the base, in the order of the merge settings' models.
     public let models: [UnsafeBufferPointer<Float>]
+    /// Which of `models` is the untrusted checkpoint being sanitized, when the merge has one; the defense methods
+    /// treat it differently from the trusted donors, every mergekit method ignores it.
+    public let suspect: Int?
 
     public var elementCount: Int { shape.reduce(1, *) }
 
     /// Throws when a buffer does not hold the shape's element count. `modelNames` only label the error.
     public init(name: String, shape: [Int], base: UnsafeBufferPointer<Float>?, models: [UnsafeBufferPointer<Float>],
-                modelNames: [String] = []) throws {
+                modelNames: [String] = [], suspect: Int? = nil) throws {
         self.name = name
         self.shape = shape
         self.base = base
         self.models = models
+        self.suspect = suspect
+        precondition(suspect.map { models.indices.contains($0) } ?? true, "suspect index outside the models")
         let count = shape.reduce(1, *)
         if let base, base.count != count {
             throw MergeError.inputSizeMismatch(tensor: name, model: "base", expected: count, got: base.count)

@@ -1,12 +1,18 @@
 // The registry: recipe names to merge methods.
 
 public enum MergeMethods {
-    /// Every method we serve, in the order they are listed to users.
-    public static var all: [any MergeMethod.Type] {
+    /// mergekit's methods, with its names, parameters and numbers (checked against mergekit's own output).
+    public static var mergekit: [any MergeMethod.Type] {
         [LinearMerge.self, TaskArithmeticMerge.self, TiesMerge.self, DareLinearMerge.self, DareTiesMerge.self,
          BreadcrumbsMerge.self, BreadcrumbsTiesMerge.self, DellaMerge.self, DellaLinearMerge.self,
          ModelStockMerge.self, SlerpMerge.self]
     }
+
+    /// Ours: defenses that treat the untrusted model differently from the donors (docs/defense.md).
+    public static var defenses: [any MergeMethod.Type] { [ProjectedLinearMerge.self, AgreedLinearMerge.self] }
+
+    /// Every method we serve, in the order they are listed to users.
+    public static var all: [any MergeMethod.Type] { mergekit + defenses }
 
     public static var names: [String] { all.map { $0.name } }
 
