@@ -2,8 +2,9 @@
 
 For each client count: every client streams chat completions back to back for a bounded time; reported are the
 aggregate generated tokens/s, p50/p99 time to first token, errors, and the CPU seconds per second the load generator
-and the server used (both share the machine's cores). Optionally (--requests-for-rss N) the RSS of the server after
-N/10 and after N short requests, to show memory does not grow with traffic.
+and the server used (both share the machine's cores). Optionally (--requests-for-rss N) the RSS of the server
+after every N/10 short requests (from --rss-clients concurrent clients), to show memory does not grow with
+traffic.
 
 Clients: `--client openai` (default) uses the openai package; `--client raw` streams with http.client and parses the
 SSE lines itself, for checking that the generator is not what limits the server. Measured on the 2-core machine
@@ -104,6 +105,49 @@ def client_loop(client, model, deadline, results, index):
         i += 7
 
 
+def rss_after_requests(client, pid, model, total, clients, system, max_tokens):
+    """Sends `total` short requests from `clients` threads and samples the server's VmRSS after every tenth of them;
+    the check compares RSS after total/10 requests with RSS after all of them (issue 5: within 10%). `system`, when
+    given, replaces the template's default system prompt: fewer prompt tokens per request, so 10,000 requests fit
+    in a shared machine's time."""
+    step = total // 10
+    sent = [0]
+    errors = []
+    lock = threading.Lock()
+
+    def worker(limit):
+        while True:
+            with lock:
+                if sent[0] >= limit:
+                    return
+                k = sent[0]
+                sent[0] += 1
+            try:
+                messages = ([{"role": "system", "content": system}] if system else []) + \
+                    [{"role": "user", "content": f"Say {k}."}]
+                client.chat.completions.create(model=model, max_tokens=max_tokens, temperature=0, messages=messages)
+            except Exception as e:  # counted, never raised: an error is a result of the benchmark
+                errors.append(repr(e))
+
+    samples = []
+    start = time.time()
+    for limit in range(step, total + 1, step):
+        threads = [threading.Thread(target=worker, args=(limit,)) for _ in range(clients)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        samples.append((limit, rss_of(pid)))
+        print(f"  after {limit:6d} requests: RSS {samples[-1][1] / 1e6:.1f} MB ({time.time() - start:.0f} s, "
+              f"{len(errors)} errors)", flush=True)
+    early, late = samples[0][1], samples[-1][1]
+    growth = (late - early) / early
+    print(f"RSS after {step} requests: {early / 1e6:.1f} MB; after {total}: {late / 1e6:.1f} MB ({100 * growth:+.1f}%, "
+          f"{'within' if abs(growth) <= 0.10 else 'NOT within'} 10%); {clients} clients, max_tokens {max_tokens}, "
+          f"system prompt {system!r}, "
+          f"{len(errors)} errors" + (f", first: {errors[0]}" if errors else ""))
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--clients", default="1,4,8,16")
@@ -111,6 +155,10 @@ def main():
     p.add_argument("--model", default="smollm2-135m-instruct")
     p.add_argument("--requests-for-rss", type=int, default=0)
     p.add_argument("--client", choices=["openai", "raw"], default="openai")
+    p.add_argument("--rss-clients", type=int, default=4, help="concurrent clients sending the RSS check's requests")
+    p.add_argument("--rss-max-tokens", type=int, default=4)
+    p.add_argument("--rss-system", default=None, help="system message of the RSS check's requests (default: the "
+                   "template's own)")
     args = p.parse_args()
     port = free_port()
     server = subprocess.Popen([os.path.join(ROOT, ".build/release/mergeguard"), "serve", "--config",
@@ -126,9 +174,10 @@ def main():
                 time.sleep(0.2)
         client = openai.OpenAI(base_url=base + "/v1", api_key="unused", max_retries=0, timeout=600)
         print(f"cpu: {open('/proc/cpuinfo').read().split('model name')[1].split(':')[1].splitlines()[0].strip()}; "
-              f"model {args.model}; {args.seconds:.0f} s per level; max_tokens 64; {args.client} client")
+              f"model {args.model}" + (f"; {args.seconds:.0f} s per level; max_tokens 64; {args.client} client"
+                                       if args.clients else ""))
         baseline = None
-        for n in [int(x) for x in args.clients.split(",")]:
+        for n in [int(x) for x in args.clients.split(",") if x]:  # --clients "" runs the RSS check alone
             results = []
             deadline = time.time() + args.seconds
             if args.client == "raw":
@@ -159,16 +208,8 @@ def main():
                   f"{len(ok)} requests, {len(errors)} errors; CPU cores busy: server {server_cpu:.2f}, "
                   f"load generator {own_cpu:.2f}")
         if args.requests_for_rss:
-            def burst(count):
-                for k in range(count):
-                    client.chat.completions.create(model=args.model, max_tokens=4, temperature=0,
-                                                   messages=[{"role": "user", "content": f"Say {k}."}])
-            burst(args.requests_for_rss // 10)
-            early = rss_of(server.pid)
-            burst(args.requests_for_rss - args.requests_for_rss // 10)
-            late = rss_of(server.pid)
-            print(f"RSS after {args.requests_for_rss // 10} requests: {early / 1e6:.0f} MB; after "
-                  f"{args.requests_for_rss}: {late / 1e6:.0f} MB ({100 * (late - early) / early:+.1f}%)")
+            rss_after_requests(client, server.pid, args.model, args.requests_for_rss, args.rss_clients, args.rss_system,
+                               args.rss_max_tokens)
     finally:
         server.terminate()
         server.wait(timeout=30)
