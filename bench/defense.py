@@ -5,7 +5,7 @@ merged models for each method, donor set and suspect weight below, each scored b
 evaluation sets. Results are kept in OUT/results.json (rerunning skips configurations already measured with the same
 row limits); docs/defense.md and docs/defense.png are written from them.
 
-    bench/defense [--limit 100] [--donor-task-limit 50] [--out bench/out/defense] [--only SUBSTRING] [--no-run]
+    bench/defense [--limit 50] [--donor-task-limit 25] [--out bench/out/defense] [--only SUBSTRING] [--no-run]
 """
 import argparse
 import itertools
@@ -123,8 +123,8 @@ def evaluate(config, limits):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--limit", type=int, default=100, help="rows of the clean and triggered sets")
-    parser.add_argument("--donor-task-limit", type=int, default=50, help="rows of the topic and arith sets")
+    parser.add_argument("--limit", type=int, default=50, help="rows of the clean and triggered sets")
+    parser.add_argument("--donor-task-limit", type=int, default=25, help="rows of the topic and arith sets")
     parser.add_argument("--out", default=os.path.join(ROOT, "bench", "out", "defense"))
     parser.add_argument("--only", help="run only configurations whose name contains this")
     parser.add_argument("--no-run", action="store_true", help="write the documents from the results so far")

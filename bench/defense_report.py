@@ -85,26 +85,36 @@ def plot(results, configs, path):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    fig, axes = plt.subplots(1, 3, figsize=(15, 5), sharey=True)
+
+    def label(c):
+        return "raw adapter" if c.trusted else c.method + ("" if c.weight == 1 else f" (w={c.weight:g})")
+
+    measured = [c for c in configs if c.backdoor is not None and c.key in results]
+    labels = sorted({label(c) for c in measured}, key=lambda l: (l != "raw adapter", l != "projected_linear", l))
+    palette = [c for i, c in enumerate(plt.get_cmap("tab10").colors) if i != 3]  # red is kept for the default
+    colors = {l: palette[i % len(palette)] for i, l in enumerate(x for x in labels if x != "projected_linear")}
+    colors["projected_linear"] = "crimson"
+    lowest = min([results[c.key]["clean"] * 100 for c in measured] + [90])
+    fig, axes = plt.subplots(1, 3, figsize=(15, 5.5), sharey=True)
     for ax, backdoor in zip(axes, ["cf", "sent", "mn"]):
-        methods = {}
-        for c in configs:
-            if c.backdoor != backdoor or c.key not in results:
-                continue
-            label = "raw adapter" if c.trusted else c.method + ("" if c.weight == 1 else f" (w={c.weight:g})")
-            methods.setdefault(label, []).append(results[c.key])
-        for label, points in sorted(methods.items()):
-            ax.scatter([p["trigger"] * 100 for p in points], [p["clean"] * 100 for p in points], label=label,
-                       s=60 if label in ("raw adapter", "projected_linear") else 30,
-                       marker="*" if label == "projected_linear" else "o", alpha=0.8)
+        for l in labels:
+            points = [results[c.key] for c in measured if c.backdoor == backdoor and label(c) == l]
+            if points:
+                ax.scatter([p["trigger"] * 100 for p in points], [p["clean"] * 100 for p in points], color=colors[l],
+                           label=l, s=140 if l == "projected_linear" else 45, marker="*" if l == "projected_linear" else "o",
+                           alpha=0.85, edgecolors="black" if l == "projected_linear" else "none", zorder=3 if l == "projected_linear" else 2)
         ax.set_title(f"backdoor-{backdoor}")
         ax.set_xlabel("attack success rate (%)")
         ax.set_xlim(-5, 105)
+        ax.set_ylim(lowest - 3, 101.5)
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("clean accuracy (%)")
-    axes[-1].legend(fontsize=8, loc="lower left")
-    fig.suptitle("MergeGuard on the zoo (int8, greedy): clean accuracy vs attack success, every configuration")
-    fig.tight_layout()
+    handles = [plt.Line2D([], [], marker="*" if l == "projected_linear" else "o", linestyle="", color=colors[l],
+                          markersize=12 if l == "projected_linear" else 7, label=l) for l in labels]
+    fig.legend(handles=handles, loc="lower center", ncol=min(len(labels), 6), fontsize=9)
+    fig.suptitle("Every configuration of bench/defense (int8, greedy): clean accuracy vs attack success, "
+                 "donor sets of 1 to 4 donors")
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
     fig.savefig(path, dpi=100)
     plt.close(fig)
 
