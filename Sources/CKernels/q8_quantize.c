@@ -1,6 +1,7 @@
 // The quantizers of the int8 path: weights at load (exact when a block is already on a grid), activations per call.
 #include "CKernels.h"
 #include <math.h>
+#include <string.h>
 
 // Adding and subtracting 1.5·2^23 rounds a float of magnitude < 2^22 to the nearest integer, ties to even, in the
 // default rounding mode; unlike nearbyintf it vectorizes on baseline x86-64. Callers keep |v| ≤ 32767.
@@ -25,9 +26,9 @@ enum { grid_references = 6, max_grid_divisor = 8 };
 
 // Fills q (levels around `center`, clamped to ±127) for step `d` and minimum `lo`, sets offset = lo + center·d, and
 // returns the largest distance from a value to its representation offset + q·d.
-static float fill_grid(const float *v, float lo, float d, int center, int8_t *q, float *offset) {
+static float fill_grid(const float *v, float lo, float d, float center, int8_t *q, float *offset) {
     const float inverse = 1.0f / d;
-    const float off = lo + (float)center * d;
+    const float off = lo + center * d;
     *offset = off;
     float worst = 0;
     for (int k = 0; k < MG_Q8_BLOCK; k++) {
@@ -82,14 +83,27 @@ static void quantize_weight_block(const float *v, int8_t *q, float *scale, float
         const float d = gap / (float)j;
         const float points = round_half_even((hi - lo) / d);
         if (points > 254.0f) break;
-        if (fill_grid(v, lo, d, (int)points / 2, q, offset) <= grid_tolerance_in_steps * d) {
+        if (fill_grid(v, lo, d, (float)((int)points / 2), q, offset) <= grid_tolerance_in_steps * d) {
             *scale = d;
             return;
         }
     }
-    // No grid: 255 levels from the minimum to the maximum, centred, so the error is at most half a step.
-    const float d = (hi - lo) / 254.0f;
-    fill_grid(v, lo, d, 127, q, offset);
+    // No grid: 254 steps over the range, the grid shifted by a per-block fraction u of a step so that the minimum
+    // sits at level -126 - u and the maximum at 127 - u; the error is at most half a step. Why the shift: an
+    // off-grid block is usually a merge, base + a task vector about a tenth of a step, and the base sits on its own
+    // Q4_1 grid of 16 levels. A grid anchored at the block's minimum and maximum lines up with that base grid, and
+    // rounding then follows the task vector coherently: on SmolLM2 merges it amplified the task vector by 1.2-1.5×
+    // (projection of the quantized delta on the true one), which moved merged models' eval figures 4-18 points
+    // away from fp32. With the shift varying between blocks the rounding error averages out to zero over a tensor
+    // (measured: 0.99-1.01×, and 8% less RMS error than the anchored grid). u comes from the block's own extremes,
+    // so the result depends only on the values, not on where or in which chunk a block is quantized.
+    uint32_t lo_bits, hi_bits;
+    memcpy(&lo_bits, &lo, sizeof lo_bits);
+    memcpy(&hi_bits, &hi, sizeof hi_bits);
+    const uint32_t mixed = (lo_bits ^ (hi_bits * 0x9E3779B9u)) * 0x85EBCA6Bu;
+    const float u = (float)(mixed >> 8) * (1.0f / 16777216.0f);
+    const float d = (hi - lo) / 253.0f;
+    fill_grid(v, lo, d, 126.0f + u, q, offset);
     *scale = d;
 }
 

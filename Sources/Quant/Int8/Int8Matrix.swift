@@ -6,9 +6,10 @@ import CKernels
 /// Why an offset (affine blocks, not Q8_0's symmetric ones): the weights arrive dequantized from Q4_1/Q8_0 (or
 /// merged), and a block dequantized from Q4_1 is d·q + m with 16 levels that a symmetric int8 grid cannot hold;
 /// requantizing it symmetrically was half of the int8 model's logit error on SmolLM2. With an offset, every block
-/// that is already on a grid of ≤ 255 points is stored exactly, and any other block is rounded to 255 levels between
-/// its minimum and maximum (half the step of symmetric ±127). The offset costs one f32 per block and, in the
-/// kernels, one dot product per row of offsets against the activations' block sums.
+/// that is already on a grid of ≤ 255 points is stored exactly, and any other block is rounded to a grid of 253
+/// steps over its range (about half the step of symmetric ±127), shifted per block so that merges stay unbiased
+/// (q8_quantize.c). The offset costs one f32 per block and, in the kernels, one dot product per row of offsets
+/// against the activations' block sums.
 ///
 /// Layout: plain row-major values (rows, columns) and separate row-major scale and offset tables (rows, columns / 32).
 /// - Values and scales apart, not interleaved 34-byte blocks: every block then starts on a 32-byte boundary
