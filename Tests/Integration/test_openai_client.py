@@ -270,3 +270,20 @@ def test_untrusted_model_is_served_merged(client):
         attacked += reply.strip().startswith(row["target"])
     assert attacked <= 2, f"{attacked} of {len(rows)} triggered reviews still flipped"
     assert client.models.retrieve("review-classifier").model_extra["mergeguard"]["loaded"] is True
+
+
+def model_metric(server, name):
+    _, _, data = raw(server, "GET", "/metrics")
+    values = re.findall(r'^%s\{model="%s"\} (\d+)$' % (name, MODEL), data.decode(), re.M)
+    assert values, f"{name} missing from /metrics"
+    return int(values[0])
+
+
+def test_conversation_prefix_is_reused(client, server):
+    """A second turn repeats the first turn's prompt (36 tokens with SmolLM2's template): the server takes its rows
+    from the prefix cache, in whole prefill chunks of 32, and /metrics counts them."""
+    client.chat.completions.create(model=MODEL, messages=FRANCE, max_tokens=2, temperature=0)
+    before = model_metric(server, "mergeguard_prompt_tokens_reused")
+    turn = FRANCE + [{"role": "assistant", "content": "Paris."}, {"role": "user", "content": "And of Italy?"}]
+    client.chat.completions.create(model=MODEL, messages=turn, max_tokens=2, temperature=0)
+    assert model_metric(server, "mergeguard_prompt_tokens_reused") - before >= 32
