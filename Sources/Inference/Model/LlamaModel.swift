@@ -186,29 +186,24 @@ public final class LlamaModel: Sendable {
     }
 
     /// Causal grouped-query attention of a prefill chunk's queries (several rows; a single decode row goes through
-    /// `decodeAttention(rows:state:)`) over every cached position, one head at a time:
-    /// scores = q·Kᵀ/√d (future masked), softmax, out = scores·V — strided products, no copies of the cache.
+    /// `decodeAttention(rows:state:)`) over every cached position, split over the pool by (head, block of rows):
+    /// scores = q·Kᵀ/√d (future positions skipped), softmax, out = scores·V — strided reads, no copies of the cache
+    /// beyond each task's transposed keys in its thread's scratch.
     private func attention(layer l: Int, firstRow: Int, rows n: Int, start: Int, cache: KVCache, state s: RunState) {
         let c = config
-        let positions = start + n
-        let group = c.headCount / c.kvHeadCount
-        let scale = 1 / Float(c.headDim).squareRoot()
-        for h in 0..<c.headCount {
-            let kvHead = h / group
-            F32.gemm(m: n, n: positions, k: c.headDim, alpha: scale,
-                     a: s.q.pointer + firstRow * c.qDim + h * c.headDim, lda: c.qDim,
-                     b: cache.keys[l].pointer + kvHead * c.headDim, ldb: c.kvDim, transposeB: true,
-                     c: s.scores.pointer, ldc: positions)
-            for r in 0..<n {
-                let row = s.scores.pointer + r * positions
-                let visible = start + r + 1
-                F32.softmax(row, count: visible)
-                for p in visible..<positions { row[p] = 0 }
+        var job = PrefillAttentionJob(query: s.q.pointer + firstRow * c.qDim, keys: cache.keys[l].pointer,
+                                      values: cache.values[l].pointer, out: s.attention.pointer + firstRow * c.qDim,
+                                      rows: n, start: start, heads: c.headCount, group: c.headCount / c.kvHeadCount,
+                                      headDim: c.headDim, qDim: c.qDim, kvDim: c.kvDim,
+                                      scale: 1 / Float(c.headDim).squareRoot())
+        if n * (start + n) * c.qDim < PrefillAttentionJob.minParallelWork {
+            for t in 0..<job.taskCount { job.run(task: t) }
+            return
+        }
+        withUnsafePointer(to: &job) { context in
+            ThreadPool.shared.parallelFor(tasks: context.pointee.taskCount, context: UnsafeRawPointer(context)) { context, t in
+                context.assumingMemoryBound(to: PrefillAttentionJob.self).pointee.run(task: t)
             }
-            F32.gemm(m: n, n: c.headDim, k: positions,
-                     a: s.scores.pointer, lda: positions,
-                     b: cache.values[l].pointer + kvHead * c.headDim, ldb: c.kvDim, transposeB: false,
-                     c: s.attention.pointer + firstRow * c.qDim + h * c.headDim, ldc: c.qDim)
         }
     }
 
