@@ -81,6 +81,19 @@ void mg_attention_decode_head(const float *q, const float *keys, const float *va
 void mg_attention_decode_head_avx2(const float *q, const float *keys, const float *values, int64_t positions,
                                    int64_t stride, int64_t head_dim, float scale, float *scores, float *out);
 
+/// Causal attention of `rows` consecutive query rows of one head (row i at q + i·q_stride) over cached keys and
+/// values (position p of the head at keys/values + p·kv_stride): row i sees positions 0 ..< first_visible + i.
+/// out row i (at out + i·out_stride, head_dim values) = softmax(q_i·Kᵀ · scale) · V. Blocked products with fused
+/// multiply-adds, so results differ from the decode kernel in the last bits (prefill has no bit-exact reference).
+/// `scratch` needs mg_attention_prefill_scratch(...) floats. The avx2 twin needs MG_CPU_AVX2.
+int64_t mg_attention_prefill_scratch(int64_t rows, int64_t first_visible, int64_t head_dim);
+void mg_attention_prefill_head(const float *q, int64_t q_stride, const float *keys, const float *values,
+                               int64_t kv_stride, int64_t head_dim, int64_t rows, int64_t first_visible, float scale,
+                               float *scratch, float *out, int64_t out_stride);
+void mg_attention_prefill_head_avx2(const float *q, int64_t q_stride, const float *keys, const float *values,
+                                    int64_t kv_stride, int64_t head_dim, int64_t rows, int64_t first_visible,
+                                    float scale, float *scratch, float *out, int64_t out_stride);
+
 #ifdef __cplusplus
 }
 #endif
