@@ -279,11 +279,15 @@ def model_metric(server, name):
     return int(values[0])
 
 
-def test_conversation_prefix_is_reused(client, server):
-    """A second turn repeats the first turn's prompt (36 tokens with SmolLM2's template): the server takes its rows
-    from the prefix cache, in whole prefill chunks of 32, and /metrics counts them."""
+def test_prompt_prefixes_are_reused(client, server):
+    """A new question shares the chat template and system prompt (24 tokens for SmolLM2) with earlier requests, and a
+    second turn repeats the whole first turn: both take those rows from the prefix cache, and /metrics counts them."""
     client.chat.completions.create(model=MODEL, messages=FRANCE, max_tokens=2, temperature=0)
     before = model_metric(server, "mergeguard_prompt_tokens_reused")
+    client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "Name a river."}],
+                                   max_tokens=2, temperature=0)
+    after_question = model_metric(server, "mergeguard_prompt_tokens_reused")
+    assert after_question - before >= 20
     turn = FRANCE + [{"role": "assistant", "content": "Paris."}, {"role": "user", "content": "And of Italy?"}]
     client.chat.completions.create(model=MODEL, messages=turn, max_tokens=2, temperature=0)
-    assert model_metric(server, "mergeguard_prompt_tokens_reused") - before >= 32
+    assert model_metric(server, "mergeguard_prompt_tokens_reused") - after_question >= 32

@@ -1,11 +1,11 @@
 // Keys and values of recently prefilled prompts, so a later prompt that starts with the same tokens (the chat
 // template and system prompt every request repeats, or the earlier turns of a conversation) skips them.
 //
-// Why it is exact: the key and value rows of position p depend only on tokens 0...p, and a prompt is always
-// prefilled in the same chunks (whole multiples of the engine's chunk from position 0), so a prefix restored at a
-// chunk boundary holds the very bits this prompt would compute, and the rest runs in the chunks it would have run.
-// Reusing at other lengths would run the rest in differently shaped attention products, whose last-bit differences
-// can change a sampled token (the same seed must give the same text).
+// Why it is exact, bit for bit: the key and value rows of position p depend only on tokens 0...p, and a prompt row's
+// numbers do not depend on the chunk it ran in (prompt rows always take the prefill attention path, which runs each
+// row over its own visible positions in a fixed order; the int8 products and norms are row by row). So restored rows
+// are the very bits this prompt would compute, and the rest of it gives the same numbers too. Anything less would
+// break "the same seed gives the same text": a last-bit difference can change a sampled token.
 
 /// A least-recently-used store of prompt KV rows within a position budget. Used by the batch engine's thread only.
 final class PrefixCache {
@@ -17,22 +17,16 @@ final class PrefixCache {
 
     /// Positions all entries may hold together (each costs 2·layers·kvDim floats: 46 KB for SmolLM2).
     let budgetPositions: Int
-    /// Restored prefixes are whole multiples of this (the engine's prefill chunk).
-    let granularity: Int
     private var entries: [Entry] = []
     private var heldPositions = 0
     private var clock: UInt64 = 0
 
-    init(budgetPositions: Int, granularity: Int) {
-        self.budgetPositions = budgetPositions
-        self.granularity = max(1, granularity)
-    }
+    init(budgetPositions: Int) { self.budgetPositions = budgetPositions }
 
     var positionsHeld: Int { heldPositions }
 
-    /// Copies the rows of the longest stored prefix of `prompt`, cut down to a multiple of `granularity`, into the
-    /// empty `cache` and returns its length (0 when nothing matches). The last prompt token is never restored: it
-    /// must run to give the first logits.
+    /// Copies the rows of the longest stored prefix of `prompt` into the empty `cache` and returns its length (0 when
+    /// nothing matches). The last prompt token is never restored: it must run to give the first logits.
     func restore(prompt: [Int32], into cache: KVCache) -> Int {
         precondition(cache.count == 0, "a prefix goes into an empty cache")
         let limit = min(prompt.count - 1, cache.capacity)
@@ -42,8 +36,7 @@ final class PrefixCache {
             let shared = Self.sharedLength(entry.tokens, prompt, limit: min(limit, entry.tokens.count))
             if shared > best { best = shared; bestIndex = i }
         }
-        best -= best % granularity
-        guard bestIndex >= 0, best > 0 else { return 0 }
+        guard bestIndex >= 0 else { return 0 }
         clock += 1
         entries[bestIndex].lastUse = clock
         cache.copyRows(from: entries[bestIndex].rows, count: best)

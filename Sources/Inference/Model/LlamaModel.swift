@@ -23,10 +23,15 @@ public enum ForwardError: Error, CustomStringConvertible, Equatable {
 public struct SequenceRun {
     public let tokens: ArraySlice<Int32>
     public let cache: KVCache
+    /// Prompt tokens: they always take the prefill attention path, even one at a time, so a prompt row's numbers do
+    /// not depend on how the prompt was cut into chunks (a prefix restored from the prefix cache ends anywhere).
+    /// A single generated token takes the decode path.
+    public let isPrompt: Bool
 
-    public init(tokens: ArraySlice<Int32>, cache: KVCache) {
+    public init(tokens: ArraySlice<Int32>, cache: KVCache, isPrompt: Bool = false) {
         self.tokens = tokens
         self.cache = cache
+        self.isPrompt = isPrompt
     }
 }
 
@@ -144,7 +149,7 @@ public final class LlamaModel: Sendable {
                 let first = firstRow[i], count = r.tokens.count, start = r.cache.count
                 (r.cache.keys[l].pointer + start * c.kvDim).update(from: s.k.pointer + first * c.kvDim, count: count * c.kvDim)
                 (r.cache.values[l].pointer + start * c.kvDim).update(from: s.v.pointer + first * c.kvDim, count: count * c.kvDim)
-                if count == 1 {
+                if count == 1 && !r.isPrompt {
                     // Decode rows of all runs go to the pool together, one task per (row, head).
                     s.decodeRows[decodeRows] = DecodeAttentionRow(
                         query: s.q.pointer + first * c.qDim, keys: r.cache.keys[l].pointer,
