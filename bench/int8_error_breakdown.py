@@ -77,6 +77,7 @@ EXPERIMENTS = {
     "exact W + A int16 (format now)": (exact, int16, everything),
     "exact W + A int16 per row": (exact, int16_row, everything),
     "affine W + A int16 per row": (affine, int16_row, everything),
+    "exact W + A int16 per row, down per block": (exact, lambda x: int16(x) if x.shape[-1] == 1536 else int16_row(x), everything),
 }
 
 

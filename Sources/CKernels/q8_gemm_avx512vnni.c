@@ -12,7 +12,11 @@ INLINE512 void step512(const int NR, const int MR, mg_q8_weights w, mg_q8_activa
                        __m512 acc[4][2]) {
     const int64_t cols = blocks * MG_Q8_BLOCK;
     __m512i xv[2];
-    for (int i = 0; i < MR; i++) xv[i] = _mm512_loadu_si512((const void *)(x.q + i * cols + b * MG_Q8_BLOCK));
+    __m512 dx[2];
+    for (int i = 0; i < MR; i++) {
+        xv[i] = _mm512_loadu_si512((const void *)(x.q + i * cols + b * MG_Q8_BLOCK));
+        dx[i] = _mm512_set1_ps(x.scales[i * blocks + b]);
+    }
     for (int r = 0; r < NR; r++) {
         const int8_t *wb = w.q + r * cols + b * MG_Q8_BLOCK;
         // Same software prefetch as the ymm levels (see q8_gemm_ymm.inc): the next 4-row group, one line per step.
@@ -21,7 +25,7 @@ INLINE512 void step512(const int NR, const int MR, mg_q8_weights w, mg_q8_activa
         const __m512 dw = _mm512_set1_ps(w.scales[r * blocks + b]);
         for (int i = 0; i < MR; i++) {
             const __m512 dot = _mm512_cvtepi32_ps(_mm512_dpwssd_epi32(_mm512_setzero_si512(), wv, xv[i]));
-            acc[r][i] = _mm512_fmadd_ps(dot, dw, acc[r][i]);  // the row's activation scale comes last
+            acc[r][i] = _mm512_fmadd_ps(dot, _mm512_mul_ps(dw, dx[i]), acc[r][i]);
         }
     }
 }
@@ -46,7 +50,7 @@ INLINE512 void tile512(const int NR, const int MR, mg_q8_weights w, mg_q8_activa
     for (int64_t b = 0; b < blocks; b++) step512(NR, MR, w, x, blocks, b, acc);
     for (int r = 0; r < NR; r++)
         for (int i = 0; i < MR; i++)
-            y[i * ldy + r] = x.scales[i] * _mm512_reduce_add_ps(acc[r][i])
+            y[i * ldy + r] = _mm512_reduce_add_ps(acc[r][i])
                              + offset_dot512(w.offsets + r * blocks, x.sums + i * blocks, blocks);
 }
 
@@ -56,7 +60,7 @@ T512 void mg_q8_gemm_avx512vnni(mg_q8_weights w, mg_q8_activations x, int64_t bl
     const int64_t cols = blocks * MG_Q8_BLOCK;
 #define TILE512(NR, MR)                                                                                         \
     tile512(NR, MR, (mg_q8_weights){w.q + j * cols, w.scales + j * blocks, w.offsets + j * blocks},          \
-            (mg_q8_activations){x.q + i * cols, x.scales + i, x.sums + i * blocks}, blocks, y + i * ldy + j, \
+            (mg_q8_activations){x.q + i * cols, x.scales + i * blocks, x.sums + i * blocks}, blocks, y + i * ldy + j, \
             ldy)
     int64_t j = 0;
     for (; j + 4 <= wrows; j += 4) {

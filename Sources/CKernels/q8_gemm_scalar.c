@@ -1,6 +1,6 @@
 // The plain reference of the int8 block product (llama2.c runq.c's matmul, over many activation rows, plus the
-// weights' per-block offset): an exact int32 sum per block times the weight block's scale, the activation row's
-// scale once at the end. Every SIMD level is tested against this.
+// weights' per-block offset): an exact int32 sum per block, then both scales in f32. Every SIMD level is tested
+// against this.
 #include "CKernels.h"
 
 void mg_q8_gemm_scalar(mg_q8_weights w, mg_q8_activations x, int64_t blocks, int64_t xrows, int64_t wrows,
@@ -14,10 +14,10 @@ void mg_q8_gemm_scalar(mg_q8_weights w, mg_q8_activations x, int64_t blocks, int
                 const int16_t *xb = x.q + i * cols + b * MG_Q8_BLOCK;
                 int32_t dot = 0;
                 for (int k = 0; k < MG_Q8_BLOCK; k++) dot += (int32_t)wb[k] * (int32_t)xb[k];
-                sum += w.scales[j * blocks + b] * (float)dot;
+                sum += w.scales[j * blocks + b] * x.scales[i * blocks + b] * (float)dot;
                 offsetSum += w.offsets[j * blocks + b] * x.sums[i * blocks + b];
             }
-            y[i * ldy + j] = x.scales[i] * sum + offsetSum;
+            y[i * ldy + j] = sum + offsetSum;
         }
     }
 }

@@ -101,32 +101,27 @@ void mg_q8_quantize_weights(const float *w, int64_t rows, int64_t cols, int8_t *
                                   scales + r * blocks + b, offsets + r * blocks + b);
 }
 
-// One scale per row, not per block: the kernels then apply it once per output instead of once per (weight block,
-// row) pair. Each block's sum is still its own (the weights' per-block offsets multiply it).
 void mg_q8_quantize_activations(const float *x, int64_t rows, int64_t cols, int16_t *q, float *scales, float *sums) {
     const int64_t blocks = cols / MG_Q8_BLOCK;
     for (int64_t r = 0; r < rows; r++) {
-        const float *row = x + r * cols;
-        // Eight partial maxima, as in quantize_weight_block, so the scan vectorizes.
-        float lane[8] = {0};
-        for (int64_t k = 0; k < cols; k += 8)
-            for (int l = 0; l < 8; l++) {
-                const float a = fabsf(row[k + l]);
-                lane[l] = a > lane[l] ? a : lane[l];
-            }
-        float amax = 0;
-        for (int l = 0; l < 8; l++) amax = lane[l] > amax ? lane[l] : amax;
-        const float scale = amax / 32767.0f;
-        const float inverse = scale > 0 ? 1.0f / scale : 0.0f;
-        scales[r] = scale;
         for (int64_t b = 0; b < blocks; b++) {
-            const float *src = row + b * MG_Q8_BLOCK;
+            const float *src = x + r * cols + b * MG_Q8_BLOCK;
             int16_t *dst = q + r * cols + b * MG_Q8_BLOCK;
-            // Eight lane sums, then a fixed tree: one in-order sum is a chain of 32 dependent adds (~4 cycles per
-            // value), which made quantizing the down projection's input a visible serial step.
-            float part[8] = {0};
+            // Eight lanes of maxima and sums, then a fixed tree: one in-order sum is a chain of 32 dependent adds and
+            // fmaxf's NaN rules keep a running maximum scalar; this way the block vectorizes (1.85 → 0.59 ns per
+            // value, 512×1536 on one core).
+            float top[8] = {0}, part[8] = {0};
             for (int k = 0; k < MG_Q8_BLOCK; k += 8)
-                for (int l = 0; l < 8; l++) part[l] += src[k + l];
+                for (int l = 0; l < 8; l++) {
+                    const float a = fabsf(src[k + l]);
+                    top[l] = a > top[l] ? a : top[l];
+                    part[l] += src[k + l];
+                }
+            float amax = 0;
+            for (int l = 0; l < 8; l++) amax = top[l] > amax ? top[l] : amax;
+            const float scale = amax / 32767.0f;
+            const float inverse = scale > 0 ? 1.0f / scale : 0.0f;
+            scales[r * blocks + b] = scale;
             sums[r * blocks + b] = ((part[0] + part[4]) + (part[1] + part[5])) + ((part[2] + part[6]) + (part[3] + part[7]));
             for (int k = 0; k < MG_Q8_BLOCK; k++) {
                 float v = round_half_even(src[k] * inverse);

@@ -24,7 +24,7 @@ struct KernelProblem {
     let weights: Int8Matrix
     let activations: Int8Activations
     let exact: [Double]      // (xrows, wrows)
-    let magnitude: [Double]  // (xrows, wrows): Σ_b (|ws·xs| · Σ_k |wq·xq| + |wo · xsum|), xs the row's scale
+    let magnitude: [Double]  // (xrows, wrows): Σ_b (|ws·xs| · Σ_k |wq·xq| + |wo · xsum|)
 
     init(_ c: KernelCase) throws {
         var random = SeededRandom(seed: UInt64(c.blocks * 10_000 + c.xrows * 100 + c.wrows))
@@ -50,7 +50,7 @@ struct KernelProblem {
                         dot += p
                         absDot += abs(p)
                     }
-                    let scale = Double(ws[j * c.blocks + b]) * Double(xs[i])
+                    let scale = Double(ws[j * c.blocks + b]) * Double(xs[i * c.blocks + b])
                     let offsetTerm = Double(wo[j * c.blocks + b]) * Double(xsum[i * c.blocks + b])
                     sum += scale * Double(dot) + offsetTerm
                     bound += abs(scale) * Double(absDot) + abs(offsetTerm)

@@ -35,13 +35,10 @@ static inline void mg_cpu_relax(void) {
 /// q = round-half-even((w - offset) / scale), which is at most half a step off. A constant block gets scale 0.
 void mg_q8_quantize_weights(const float *w, int64_t rows, int64_t cols, int8_t *q, float *scales, float *offsets);
 
-/// Activation quantization, per row: scale = max|x| / 32767 over the whole row, q = round-half-even(x / scale) in
-/// int16, and each 32-value block's f32 sum of the unquantized values (which the weights' offset multiplies). int16
-/// because int8 activations were half of the int8 model's logit error on SmolLM2 (BENCHMARKS.md, quality section);
-/// int8 · int16 products cost the same instruction count as int8 · int8 ones on AVX2 (vpmaddwd instead of
-/// vpmaddubsw + vpmaddwd). One scale per row rather than per block saves the kernels a multiply per (weight block,
-/// row) pair (~27% of the batched product); its logit error is still ~40× below int8 per-block activations
-/// (BENCHMARKS.md). cols must be a multiple of 8 (it is of MG_Q8_BLOCK).
+/// Activation quantization, per block: scale = max|x| / 32767, q = round-half-even(x / scale) in int16, and the
+/// block's f32 sum (which the weights' offset multiplies). int16 because int8 activations were half of the
+/// int8 model's logit error on SmolLM2 (BENCHMARKS.md, quality section); int8 · int16 products cost the same
+/// instruction count as int8 · int8 ones on AVX2 (vpmaddwd instead of vpmaddubsw + vpmaddwd).
 void mg_q8_quantize_activations(const float *x, int64_t rows, int64_t cols, int16_t *q, float *scales, float *sums);
 
 /// Quantized weights: q (rows, blocks·32), scales and offsets (rows, blocks).
@@ -51,14 +48,14 @@ typedef struct {
     const float *offsets;
 } mg_q8_weights;
 
-/// Quantized activations: q (rows, blocks·32), scales (rows) and sums (rows, blocks).
+/// Quantized activations: q (rows, blocks·32), scales and sums (rows, blocks).
 typedef struct {
     const int16_t *q;
     const float *scales;
     const float *sums;
 } mg_q8_activations;
 
-/// y[i * ldy + j] = xs[i] · Σ_b ws[j,b] · Σ_k wq[j,b,k] · xq[i,b,k]  +  Σ_b wo[j,b] · xsum[i,b]
+/// y[i * ldy + j] = Σ_b ( ws[j,b] · xs[i,b] · Σ_k wq[j,b,k] · xq[i,b,k]  +  wo[j,b] · xsum[i,b] )
 /// for i < xrows (activation rows) and j < wrows (weight rows), both with `blocks` blocks per row; that is
 /// Σ_k (ws·wq + wo) · (xs·xq) with the offset term taken on the exact activation sums.
 /// The per-block integer dot is exact in int32 (|Σ| ≤ 32 · 127 · 32767 < 2³¹), and every partial of at most 4

@@ -3,11 +3,10 @@
 import CKernels
 import Foundation
 
-/// Quantized rows of activations: int16 values (rows, columns), one f32 scale per row and f32 block sums
-/// (rows, columns / 32).
+/// Quantized rows of activations: int16 values (rows, columns), f32 scales and f32 block sums (rows, columns / 32).
 /// int16, not int8: int8 activations were about half of the int8 model's logit error (BENCHMARKS.md, quality), and
-/// the kernels multiply int8 weights by int16 values at the same instruction count. One scale per row so the kernels
-/// apply it once per output (CKernels.h). The sums feed the weights' per-block offsets.
+/// the kernels multiply int8 weights by int16 values at the same instruction count. The sums feed the weights'
+/// per-block offsets.
 /// Grows only when a call needs more than it has, so after the first token a forward pass allocates nothing.
 public final class Int8Activations {
     public private(set) var rows = 0
@@ -26,16 +25,28 @@ public final class Int8Activations {
         mg_q8_quantize_activations(x, Int64(rows), Int64(columns), values.pointer, scales.pointer, sums.pointer)
     }
 
-    /// Sets the shape, growing storage if needed.
-    func reshape(rows: Int, columns: Int) {
+    /// Sets the shape (growing storage if needed) so slices can be quantized separately, e.g. by pool tasks.
+    public func reshape(rows: Int, columns: Int) {
         precondition(columns % Int8Matrix.blockSize == 0, "activation rows must be whole 32-value blocks")
         if values.count < rows * columns { values = AlignedBuffer(count: rows * columns) }
-        if scales.count < rows { scales = AlignedBuffer(count: rows) }
-        if sums.count < rows * columns / Int8Matrix.blockSize {
+        if scales.count < rows * columns / Int8Matrix.blockSize {
+            scales = AlignedBuffer(count: rows * columns / Int8Matrix.blockSize)
             sums = AlignedBuffer(count: rows * columns / Int8Matrix.blockSize)
         }
         self.rows = rows
         self.columns = columns
+    }
+
+    /// Quantizes columns [first, first + count) of row `row` from `x` (that row's values at x[first...]); block
+    /// boundaries must line up with 32-value blocks. Blocks are quantized independently (scale, values and sum of
+    /// each), so slicing a row this way gives exactly the bytes of quantizing it whole. Disjoint slices may be
+    /// quantized from different threads.
+    public func quantize(slice x: UnsafePointer<Float>, row: Int, first: Int, count: Int) {
+        precondition(first % Int8Matrix.blockSize == 0 && count % Int8Matrix.blockSize == 0 && first + count <= columns,
+                     "activation slices must be whole 32-value blocks inside the row")
+        let block = (row * columns + first) / Int8Matrix.blockSize
+        mg_q8_quantize_activations(x, 1, Int64(count), values.pointer + row * columns + first, scales.pointer + block,
+                                   sums.pointer + block)
     }
 
     /// The kernels' view of every row.

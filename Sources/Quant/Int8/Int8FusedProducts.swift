@@ -1,8 +1,8 @@
 // Several int8 products of one input in a single pool call: q/k/v of attention, and gate/up of a SwiGLU
-// feed-forward with the gating done inside the same tasks (the down projection's input is quantized right after).
+// feed-forward with the gating and the down projection's input quantization done inside the same tasks.
 // Every output value is computed exactly as `Int8MatMul.multiply` computes it (a row's sum never depends on how
 // rows are handed out), so fusing changes speed only: one activation quantization and one pool wake-up instead of
-// two or three, and no serial SwiGLU between the products.
+// two or three, and no serial SwiGLU/quantization between the products.
 import CKernels
 
 /// One product of a fused call: y (rows, weights.rows) = activations · weightsᵀ.
@@ -47,14 +47,14 @@ extension Int8MatMul {
 
     /// The SwiGLU feed-forward's first half in one pool call: gate = a·Gᵀ and up = a·Uᵀ (rows, hidden), then
     /// gate ← silu(gate)·up, quantized into `hidden` for the down projection. Each task owns a slice of whole
-    /// 32-value blocks of the hidden dimension, so it can gate its slice without waiting for others. The
-    /// quantization follows the pool call: an activation row has one scale, its maximum over every slice.
+    /// 32-value blocks of the hidden dimension, so it can gate and quantize its slice without waiting for others.
     public static func gatedFeedForward(_ a: Int8Activations, gate: Int8Product, up: Int8Product, hidden: Int8Activations,
                                         kernel: Int8Kernel = .active, pool: ThreadPool = .shared) {
         let width = gate.weights.rows
         precondition(up.weights.rows == width && width % Int8Matrix.blockSize == 0,
                      "gate and up need the same row count, a multiple of \(Int8Matrix.blockSize)")
         precondition(kernel.isSupported, "the \(kernel) kernel is not supported on this CPU")
+        hidden.reshape(rows: a.rows, columns: width)
         let threads = 2 * a.rows * width * a.columns < minParallelWork ? 1 : pool.threadCount
         let blocks = width / Int8Matrix.blockSize
         let chunk = threads == 1 ? width : max(1, (blocks + threads * 4 - 1) / (threads * 4)) * Int8Matrix.blockSize
@@ -64,17 +64,16 @@ extension Int8MatMul {
             return GemmJob(gemm: kernel.function, weights: p.weights, activations: activations, xrows: a.rows,
                            y: p.output, chunk: chunk)
         }
-        var context = GatedJob(gate: job(gate), up: job(up))
+        var context = GatedJob(gate: job(gate), up: job(up), hidden: Unmanaged.passUnretained(hidden))
         if threads == 1 {
             for t in 0..<context.taskCount { context.run(task: t) }
-        } else {
-            withUnsafePointer(to: &context) { context in
-                pool.parallelFor(tasks: context.pointee.taskCount, context: UnsafeRawPointer(context)) { context, t in
-                    context.assumingMemoryBound(to: GatedJob.self).pointee.run(task: t)
-                }
+            return
+        }
+        withUnsafePointer(to: &context) { context in
+            pool.parallelFor(tasks: context.pointee.taskCount, context: UnsafeRawPointer(context)) { context, t in
+                context.assumingMemoryBound(to: GatedJob.self).pointee.run(task: t)
             }
         }
-        hidden.quantize(gate.output, rows: a.rows, columns: width)
     }
 }
 
@@ -101,10 +100,12 @@ struct GemmGroup {
     }
 }
 
-/// gate and up chunks paired by task, then gated slice by slice.
+/// gate and up chunks paired by task, then gated and quantized slice by slice.
 struct GatedJob {
     let gate: GemmJob
     let up: GemmJob
+    // Unowned: the caller keeps `hidden` alive for the whole call.
+    let hidden: Unmanaged<Int8Activations>
 
     var taskCount: Int { gate.taskCount }
 
@@ -114,8 +115,11 @@ struct GatedJob {
         let first = t * gate.chunk
         let width = gate.weights.rows
         let count = min(gate.chunk, width - first)
+        let hidden = hidden.takeUnretainedValue()
         for r in 0..<gate.xrows {
-            F32.swiGLU(gate: gate.y + r * width + first, up: up.y + r * width + first, count: count)
+            let g = gate.y + r * width + first
+            F32.swiGLU(gate: g, up: up.y + r * width + first, count: count)
+            hidden.quantize(slice: g, row: r, first: first, count: count)
         }
     }
 }
