@@ -9,7 +9,8 @@ the argmax agrees.
 - q8: symmetric per-32 blocks, scale = max|x| / 127 (Q8_0, and MergeGuard's first int8 format)
 - exact: the weights as dequantized (what grid-exact affine blocks store for Q4_1/Q8_0 sources)
 - affine: 255 levels from a block's minimum to its maximum (what affine blocks store for off-grid weights)
-- int16: symmetric per-32 blocks with scale = max|x| / 32767 (MergeGuard's activations now)
+- int16: symmetric per-32 blocks with scale = max|x| / 32767
+- int16 per row: symmetric, one scale per activation row = max|x| / 32767
 
     .venv/bin/python bench/int8_error_breakdown.py                # every experiment
     .venv/bin/python bench/int8_error_breakdown.py "down A only"  # some
@@ -44,6 +45,14 @@ def int16(x):
     return symmetric(x, 32767)
 
 
+def int16_row(x):
+    """Symmetric int16 with one scale per row (max|x| of the whole row / 32767): the kernels then multiply by the
+    activation scale once per output instead of once per (weight block, row) pair."""
+    scale = x.abs().amax(-1, keepdim=True) / 32767
+    inverse = torch.where(scale > 0, 1 / scale, torch.zeros_like(scale))
+    return torch.round(x * inverse).clamp(-32767, 32767) * scale
+
+
 def exact(x):
     return x
 
@@ -66,6 +75,9 @@ EXPERIMENTS = {
     "q8 W + A int16": (symmetric, int16, everything),
     "affine W + A int16": (affine, int16, everything),
     "exact W + A int16 (format now)": (exact, int16, everything),
+    "exact W + A int16 per row": (exact, int16_row, everything),
+    "affine W + A int16 per row": (affine, int16_row, everything),
+    "exact W + A int16 per row, down per block": (exact, lambda x: int16(x) if x.shape[-1] == 1536 else int16_row(x), everything),
 }
 
 

@@ -121,15 +121,22 @@ void mg_q8_quantize_activations(const float *x, int64_t rows, int64_t cols, int1
         for (int64_t b = 0; b < blocks; b++) {
             const float *src = x + r * cols + b * MG_Q8_BLOCK;
             int16_t *dst = q + r * cols + b * MG_Q8_BLOCK;
-            float amax = 0, sum = 0;
-            for (int k = 0; k < MG_Q8_BLOCK; k++) {
-                amax = fmaxf(amax, fabsf(src[k]));
-                sum += src[k];
-            }
+            // Eight lanes of maxima and sums, then a fixed tree: one in-order sum is a chain of 32 dependent adds and
+            // fmaxf's NaN rules keep a running maximum scalar; this way the block vectorizes (1.85 → 0.95 ns per
+            // value, 512×1536 on one core).
+            float top[8] = {0}, part[8] = {0};
+            for (int k = 0; k < MG_Q8_BLOCK; k += 8)
+                for (int l = 0; l < 8; l++) {
+                    const float a = fabsf(src[k + l]);
+                    top[l] = a > top[l] ? a : top[l];
+                    part[l] += src[k + l];
+                }
+            float amax = 0;
+            for (int l = 0; l < 8; l++) amax = top[l] > amax ? top[l] : amax;
             const float scale = amax / 32767.0f;
             const float inverse = scale > 0 ? 1.0f / scale : 0.0f;
             scales[r * blocks + b] = scale;
-            sums[r * blocks + b] = sum;
+            sums[r * blocks + b] = ((part[0] + part[4]) + (part[1] + part[5])) + ((part[2] + part[6]) + (part[3] + part[7]));
             for (int k = 0; k < MG_Q8_BLOCK; k++) {
                 float v = round_half_even(src[k] * inverse);
                 // x·(1/scale) can land a hair above 32767 by rounding.

@@ -1,5 +1,6 @@
 // The int8 quantizers: weight blocks on a grid come back exactly, other blocks within half a step of a 253-step grid
-// over their range, without amplifying a small merge delta; activations within half an int16 step, with exact block sums; typed errors.
+// over their range, without amplifying a small merge delta; activations within half an int16 step, with f32 block
+// sums; typed errors.
 import Testing
 @testable import Quant
 
@@ -125,13 +126,16 @@ let mergeDeltaGainTolerance = 0.05
                 let amax = block.map { abs(x[$0]) }.max()!
                 let scale = a.scales[r * blocks + b]
                 #expect(abs(scale - amax / 32767) <= amax * 1e-9 + 1e-12)
-                var sum: Float = 0
+                var sum: Double = 0, magnitude: Double = 0
                 for k in block {
-                    sum += x[k]
+                    sum += Double(x[k])
+                    magnitude += Double(abs(x[k]))
                     // Plus f32 rounding of scale · q at the block's magnitude.
                     #expect(abs(scale * Float(a.values[k]) - x[k]) <= quantizationErrorInSteps * scale + amax * 0x1p-22)
                 }
-                #expect(a.sums[r * blocks + b] == sum, "the block sum is the exact f32 sum, in order")
+                // Summed in f32 in eight lanes and a tree: a few roundings of at most the partial sums' size each.
+                #expect(abs(Double(a.sums[r * blocks + b]) - sum) <= 8 * Double(Float.ulpOfOne) * magnitude,
+                        "block \(b) sum \(a.sums[r * blocks + b]) vs \(sum)")
             }
         }
     }

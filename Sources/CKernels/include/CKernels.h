@@ -36,7 +36,7 @@ static inline void mg_cpu_relax(void) {
 void mg_q8_quantize_weights(const float *w, int64_t rows, int64_t cols, int8_t *q, float *scales, float *offsets);
 
 /// Activation quantization, per block: scale = max|x| / 32767, q = round-half-even(x / scale) in int16, and the
-/// block's exact f32 sum (which the weights' offset multiplies). int16 because int8 activations were half of the
+/// block's f32 sum (which the weights' offset multiplies). int16 because int8 activations were half of the
 /// int8 model's logit error on SmolLM2 (BENCHMARKS.md, quality section); int8 · int16 products cost the same
 /// instruction count as int8 · int8 ones on AVX2 (vpmaddwd instead of vpmaddubsw + vpmaddwd).
 void mg_q8_quantize_activations(const float *x, int64_t rows, int64_t cols, int16_t *q, float *scales, float *sums);

@@ -3,7 +3,7 @@
 import CKernels
 import Foundation
 
-/// Quantized rows of activations: int16 values (rows, columns), f32 scales and exact f32 block sums (rows, columns / 32).
+/// Quantized rows of activations: int16 values (rows, columns), f32 scales and f32 block sums (rows, columns / 32).
 /// int16, not int8: int8 activations were about half of the int8 model's logit error (BENCHMARKS.md, quality), and
 /// the kernels multiply int8 weights by int16 values at the same instruction count. The sums feed the weights'
 /// per-block offsets.
