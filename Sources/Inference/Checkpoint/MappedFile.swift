@@ -51,7 +51,10 @@ public final class MappedFile: @unchecked Sendable {
     /// read again, and its pages would otherwise count in the process's RSS until the file is unmapped. The mapping
     /// is private and read-only, so a later read simply faults the same bytes back in. Only whole pages strictly
     /// inside the region are released, so neighbouring tensors keep theirs.
-    public func release(_ region: UnsafeRawBufferPointer) {
+    public func release(_ region: UnsafeRawBufferPointer) { Self.releasePages(region) }
+
+    /// `release` for a view into any read-only private file mapping (only the region's address matters).
+    public static func releasePages(_ region: UnsafeRawBufferPointer) {
         guard let start = region.baseAddress, region.count > 0 else { return }
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
         let first = (Int(bitPattern: start) + page - 1) / page * page

@@ -29,14 +29,24 @@ public enum MergeExport {
         do {
             var report = Report(files: [], missingTokenizer: nil)
             let weightsName = HFCheckpoint.weightsFileName
-            let writer = try SafetensorsStreamWriter(
-                path: output.stagedPath(weightsName), temporaryPath: output.stagedPath(".\(weightsName).partial"),
-                entries: engine.tensors.map { .init(name: $0.name, shape: $0.shape) }, dtype: dtype,
-                metadata: ["format": "pt"], checksumKey: nil)
-            report.cache = try engine.mergedTensors(cache: cache, parallelism: parallelism, progress: progress) { tensor, values in
-                try writer.append(tensor.name, values.readOnly)
+            let entries = engine.tensors.map { SafetensorsStreamWriter.Entry(name: $0.name, shape: $0.shape) }
+            let weightsPath = output.stagedPath(weightsName), temporaryPath = output.stagedPath(".\(weightsName).partial")
+            if cache == nil {
+                // Nothing to hash or store in order: every worker writes its tensors where they go.
+                let writer = try ParallelSafetensorsWriter(path: weightsPath, temporaryPath: temporaryPath, entries: entries,
+                                                           dtype: dtype, metadata: ["format": "pt"])
+                try engine.mergeAllTensors(parallelism: parallelism, progress: progress) { index, firstEntry, values in
+                    try writer.write(index, from: firstEntry, values)
+                }
+                try writer.finish()
+            } else {
+                let writer = try SafetensorsStreamWriter(path: weightsPath, temporaryPath: temporaryPath, entries: entries,
+                                                         dtype: dtype, metadata: ["format": "pt"], checksumKey: nil)
+                report.cache = try engine.mergedTensors(cache: cache, parallelism: parallelism, progress: progress) { tensor, values in
+                    try writer.append(tensor.name, values.readOnly)
+                }
+                try writer.finish()
             }
-            try writer.finish()
             report.files.append(output.finalPath(weightsName))
 
             let configName = HFCheckpoint.configFileName

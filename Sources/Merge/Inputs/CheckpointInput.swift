@@ -63,6 +63,13 @@ public struct CheckpointInput: MergeInput {
         return maxID >= 0 ? maxID + 1 : nil
     }
 
+    /// The tensor in place in the checkpoint's memory map (HF safetensors stored as f32), or nil when it has to be
+    /// decoded with `read`. `MappedFile.releasePages` drops the pages of the parts read.
+    public func view(_ hfName: String) -> UnsafeBufferPointer<Float>? {
+        guard checkpoint.naming == .huggingFace, let views = checkpoint.source as? any MappedFloatViews else { return nil }
+        return views.floatView(provider.sourceName(forHF: hfName))
+    }
+
     public func read(_ hfName: String, into destination: UnsafeMutableBufferPointer<Float>) throws -> TensorContribution {
         let name = provider.sourceName(forHF: hfName)
         guard let shape = checkpoint.source.shape(of: name) else {

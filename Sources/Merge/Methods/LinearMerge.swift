@@ -10,6 +10,7 @@ public struct LinearMerge: MergeMethod {
     ]
     public static let basePolicy = BasePolicy.ignored
     public static let modelCount = 1...Int.max
+    public static let elementwise = true
 
     public init() {}
 
