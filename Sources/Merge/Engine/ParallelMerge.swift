@@ -12,16 +12,16 @@ extension MergeEngine {
     /// Work is taken in plan order; with `slicesInPlace`, large tensors come in slices so that the embedding (a fifth
     /// of SmolLM2) does not leave one thread merging it alone at the end. Each thread keeps its buffers from tensor to
     /// tensor. The first error in plan order stops every thread and is rethrown.
-    func mergeAllTensors(parallelism: Int, progress: MergeProgressHandler?,
+    func mergeAllTensors(parallelism: Int, progress: MergeProgressHandler?, sliceElements: Int = sliceElements,
                          _ body: @escaping @Sendable (_ tensor: Int, _ firstEntry: Int, UnsafeBufferPointer<Float>) throws -> Void) throws {
         let tensors = self.tensors
         var units: [(tensor: Int, slice: Range<Int>?)] = []
         let slices = slicesInPlace
         for (i, tensor) in tensors.enumerated() {
             let count = tensor.elementCount
-            guard slices, count > Self.sliceElements else { units.append((i, nil)); continue }
-            for start in stride(from: 0, to: count, by: Self.sliceElements) {
-                units.append((i, start..<min(count, start + Self.sliceElements)))
+            guard slices, count > sliceElements else { units.append((i, nil)); continue }
+            for start in stride(from: 0, to: count, by: sliceElements) {
+                units.append((i, start..<min(count, start + sliceElements)))
             }
         }
         let work = units
