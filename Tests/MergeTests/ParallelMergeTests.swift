@@ -27,8 +27,8 @@ import Quant
         let engine = try linearEngine()
         #expect(engine.slicesInPlace)
         let collected = Collected(engine.tensors)
-        // 5 entries per slice: every tensor of the tiny model is cut, most with a short last slice.
-        try engine.mergeAllTensors(parallelism: 2, progress: nil, sliceElements: 5) { index, first, values in
+        // 5 entries per slice, read 2 at a time: every tensor of the tiny model is cut, most with short last parts.
+        try engine.mergeAllTensors(parallelism: 2, progress: nil, sliceElements: 5, readElements: 2) { index, first, values in
             collected.store(index, first, values)
         }
         for (i, tensor) in engine.tensors.enumerated() {
@@ -56,7 +56,7 @@ import Quant
         let engine = try linearEngine()
         let failing: Set<Int> = [3, 9]
         #expect(throws: Marker(index: 3)) {
-            try engine.mergeAllTensors(parallelism: 2, progress: nil, sliceElements: 5) { index, _, _ in
+            try engine.mergeAllTensors(parallelism: 2, progress: nil, sliceElements: 5, readElements: 2) { index, _, _ in
                 if failing.contains(index) { throw Marker(index: index) }
             }
         }

@@ -1,24 +1,25 @@
-// f32 tensors read in place from a memory-mapped checkpoint, for readers that only look at the values once.
+// Parts of f32 tensors read with pread, for readers that look at each value once.
 
-/// A merge reads every input tensor exactly once; copying a 538 MB checkpoint out of its map first was a fifth of a
-/// linear merge's time. Sources that store a tensor as little-endian f32 at a 4-byte aligned address hand out a view
-/// of the mapped bytes instead (safetensors is little-endian like every host we build for).
-public protocol MappedFloatViews: Sendable {
-    /// The tensor's values in the file's memory map, or nil when it is not f32 or not aligned (then use
-    /// `readFloats`). Valid while the source is alive; once done with (part of) it, `MappedFile.releasePages` takes
-    /// its pages out of this process's RSS (a later read faults them back in from the page cache).
-    func floatView(_ name: String) -> UnsafeBufferPointer<Float>?
+/// A merge reads every input tensor exactly once. Copying a 538 MB checkpoint out of its memory map costs page
+/// faults on the way in and madvise calls to get the pages out of our RSS again; sources that store a tensor as
+/// little-endian f32 (safetensors is little-endian like every host we build for) read any range of its entries
+/// with pread instead, into a buffer the caller reuses.
+public protocol F32RangeReading: Sendable {
+    /// Whether `name` is stored as f32, so `readF32` can read it.
+    func storesF32(_ name: String) -> Bool
+    /// Entries `elements` of tensor `name` (which must be f32) into `destination`.
+    func readF32(_ name: String, elements: Range<Int>, into destination: UnsafeMutablePointer<Float>) throws
 }
 
-extension SafetensorsFile: MappedFloatViews {
-    public func floatView(_ name: String) -> UnsafeBufferPointer<Float>? {
-        guard let (info, bytes) = try? rawData(name), info.dtype == .f32 else { return nil }
-        guard let start = bytes.baseAddress else { return UnsafeBufferPointer(start: nil, count: 0) }
-        guard Int(bitPattern: start) % MemoryLayout<Float>.alignment == 0 else { return nil }
-        return UnsafeBufferPointer(start: start.assumingMemoryBound(to: Float.self), count: info.elementCount)
+extension SafetensorsFile: F32RangeReading {
+    public func storesF32(_ name: String) -> Bool { tensorInfo(name)?.dtype == .f32 }
+}
+
+extension ShardedSafetensors: F32RangeReading {
+    public func storesF32(_ name: String) -> Bool { shard(containing: name)?.storesF32(name) ?? false }
+
+    public func readF32(_ name: String, elements: Range<Int>, into destination: UnsafeMutablePointer<Float>) throws {
+        guard let shard = shard(containing: name) else { throw SafetensorsError.missingTensor(file: indexPath, tensor: name) }
+        try shard.readF32(name, elements: elements, into: destination)
     }
-}
-
-extension ShardedSafetensors: MappedFloatViews {
-    public func floatView(_ name: String) -> UnsafeBufferPointer<Float>? { shard(containing: name)?.floatView(name) }
 }

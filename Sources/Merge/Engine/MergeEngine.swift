@@ -63,7 +63,7 @@ public final class MergeEngine: Sendable {
     }
 
     /// `mergeTensor` into `output`, with input buffers from `scratch`, which a worker keeps across tensors. f32
-    /// safetensors inputs are read in place from their memory maps, others decoded. With `slice` (only when
+    /// safetensors inputs are read with pread, others decoded. With `slice` (only when
     /// `slicesInPlace`), merges just those entries of the tensor into `output`, which holds `slice.count`.
     func mergeTensor(_ name: String, slice: Range<Int>? = nil, into output: UnsafeMutableBufferPointer<Float>,
                      scratch: MergeScratch) throws {
@@ -75,20 +75,15 @@ public final class MergeEngine: Sendable {
         let count = range.count
         precondition(output.count == count, "mergeTensor: the output buffer does not hold \(name)")
         let usesBase = type(of: settings.method).basePolicy == .required
-        // Views borrow mapped pages until the method is done with them; then their pages leave our RSS.
-        var viewed: [UnsafeBufferPointer<Float>] = []
-        defer { for view in viewed { MappedFile.releasePages(UnsafeRawBufferPointer(view)) } }
         func full(_ input: CheckpointInput, slot: Int) throws -> UnsafeBufferPointer<Float> {
-            let values: UnsafeBufferPointer<Float>
-            if let view = input.view(name), view.count == tensor.elementCount {
-                values = UnsafeBufferPointer(rebasing: view[range])
-                viewed.append(values)
+            let buffer = scratch.buffer(slot, count: count)
+            if input.readsSlices(name), input.tensorShapes[name] == tensor.shape {
+                try input.readSlice(name, elements: range, into: buffer)
             } else {
-                precondition(slice == nil, "mergeTensor: a slice of \(name) asked of an input that cannot be read in place")
-                let buffer = scratch.buffer(slot, count: count)
+                precondition(slice == nil, "mergeTensor: a slice of \(name) asked of an input that cannot read slices")
                 _ = try input.read(name, into: buffer)
-                values = UnsafeBufferPointer(buffer)
             }
+            let values = UnsafeBufferPointer(buffer)
             try MergeInputs.checkFinite(values, model: input.path, tensor: name, offset: range.lowerBound)
             return values
         }

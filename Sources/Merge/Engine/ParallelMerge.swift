@@ -4,22 +4,27 @@ import Inference
 import Quant
 
 extension MergeEngine {
-    /// Entries per slice when a large tensor is merged in slices (4 MiB of output).
+    /// Entries per slice when tensors are merged in slices (4 MiB of output, one pwrite).
     static let sliceElements = 1 << 20
+    /// Entries read from each input at a time within a slice: 256 KiB per input, so what pread brings in is still
+    /// in the core's cache when the finiteness check and the method read it.
+    static let readElements = 1 << 16
 
     /// Merges every tensor on `parallelism` threads and calls `body` (from those threads, concurrently) with the
     /// tensor's index, the index of the first entry given, and merged values that are valid only during the call.
-    /// Work is taken in plan order; with `slicesInPlace`, large tensors come in slices so that the embedding (a fifth
-    /// of SmolLM2) does not leave one thread merging it alone at the end. Each thread keeps its buffers from tensor to
+    /// Work is taken in plan order; with `slicesInPlace`, tensors come in slices of `sliceElements` (read
+    /// `readElements` at a time) so that the embedding (a fifth of SmolLM2) does not leave one thread merging it
+    /// alone at the end. Each thread keeps its buffers from tensor to
     /// tensor. The first error in plan order stops every thread and is rethrown.
     func mergeAllTensors(parallelism: Int, progress: MergeProgressHandler?, sliceElements: Int = sliceElements,
+                         readElements: Int = readElements,
                          _ body: @escaping @Sendable (_ tensor: Int, _ firstEntry: Int, UnsafeBufferPointer<Float>) throws -> Void) throws {
         let tensors = self.tensors
         var units: [(tensor: Int, slice: Range<Int>?)] = []
         let slices = slicesInPlace
         for (i, tensor) in tensors.enumerated() {
             let count = tensor.elementCount
-            guard slices, count > sliceElements else { units.append((i, nil)); continue }
+            guard slices else { units.append((i, nil)); continue }
             for start in stride(from: 0, to: count, by: sliceElements) {
                 units.append((i, start..<min(count, start + sliceElements)))
             }
@@ -34,7 +39,16 @@ extension MergeEngine {
                 let (i, slice) = work[u]
                 do {
                     let output = scratch.buffer(outputSlot, count: slice?.count ?? tensors[i].elementCount)
-                    try mergeTensor(tensors[i].name, slice: slice, into: output, scratch: scratch)
+                    if let slice {
+                        for start in stride(from: slice.lowerBound, to: slice.upperBound, by: readElements) {
+                            let part = start..<min(slice.upperBound, start + readElements)
+                            let at = part.lowerBound - slice.lowerBound
+                            try mergeTensor(tensors[i].name, slice: part,
+                                            into: UnsafeMutableBufferPointer(rebasing: output[at..<(at + part.count)]), scratch: scratch)
+                        }
+                    } else {
+                        try mergeTensor(tensors[i].name, slice: nil, into: output, scratch: scratch)
+                    }
                     try body(i, slice?.lowerBound ?? 0, UnsafeBufferPointer(output))
                     state.finished(u)
                 } catch {
@@ -46,14 +60,14 @@ extension MergeEngine {
     }
 
     /// Whether every tensor can be merged in slices: the method is elementwise and every input it reads is an f32
-    /// checkpoint read in place (a decoded input would be decoded whole for every slice).
+    /// checkpoint read with pread (a decoded input would be decoded whole for every slice).
     var slicesInPlace: Bool {
         guard type(of: settings.method).elementwise else { return false }
         var read = inputs
         if type(of: settings.method).basePolicy == .required { read.append(base) }
         return read.allSatisfy { input in
             guard let checkpoint = input as? CheckpointInput else { return false }
-            return tensors.allSatisfy { checkpoint.view($0.name)?.count == $0.elementCount }
+            return tensors.allSatisfy { checkpoint.readsSlices($0.name) && checkpoint.tensorShapes[$0.name] == $0.shape }
         }
     }
 }

@@ -63,11 +63,19 @@ public struct CheckpointInput: MergeInput {
         return maxID >= 0 ? maxID + 1 : nil
     }
 
-    /// The tensor in place in the checkpoint's memory map (HF safetensors stored as f32), or nil when it has to be
-    /// decoded with `read`. `MappedFile.releasePages` drops the pages of the parts read.
-    public func view(_ hfName: String) -> UnsafeBufferPointer<Float>? {
-        guard checkpoint.naming == .huggingFace, let views = checkpoint.source as? any MappedFloatViews else { return nil }
-        return views.floatView(provider.sourceName(forHF: hfName))
+    /// Whether `readSlice` can read `hfName`: HF safetensors stored as f32 (no decoding, no q/k row reordering).
+    public func readsSlices(_ hfName: String) -> Bool {
+        guard checkpoint.naming == .huggingFace, let reader = checkpoint.source as? any F32RangeReading else { return false }
+        return reader.storesF32(provider.sourceName(forHF: hfName))
+    }
+
+    /// Entries `elements` of tensor `hfName`, when `readsSlices(hfName)`.
+    public func readSlice(_ hfName: String, elements: Range<Int>, into destination: UnsafeMutableBufferPointer<Float>) throws {
+        guard let reader = checkpoint.source as? any F32RangeReading, let pointer = destination.baseAddress,
+              destination.count == elements.count else {
+            throw MergeError.inputSizeMismatch(tensor: hfName, model: path, expected: elements.count, got: destination.count)
+        }
+        try reader.readF32(provider.sourceName(forHF: hfName), elements: elements, into: pointer)
     }
 
     public func read(_ hfName: String, into destination: UnsafeMutableBufferPointer<Float>) throws -> TensorContribution {
