@@ -4,11 +4,13 @@ import Foundation
 public enum MappedFileError: Error, CustomStringConvertible, Equatable {
     case cannotOpen(file: String, reason: String)
     case isDirectory(file: String)
+    case cannotRead(file: String, offset: Int, reason: String)
 
     public var description: String {
         switch self {
         case .cannotOpen(let f, let r): return "cannot open \(f): \(r)"
         case .isDirectory(let f): return "\(f) is a directory, expected a file"
+        case .cannotRead(let f, let offset, let r): return "cannot read \(f) at byte \(offset): \(r)"
         }
     }
 }
@@ -63,8 +65,8 @@ public final class MappedFile: @unchecked Sendable {
             let n = pread(fd, destination.baseAddress! + done, destination.count - done, off_t(offset + done))
             if n < 0 && errno == EINTR { continue }
             guard n > 0 else {
-                throw .cannotOpen(file: path, reason: n < 0 ? String(cString: strerror(errno))
-                                  : "ends before byte \(offset + destination.count) (it changed while open)")
+                throw .cannotRead(file: path, offset: offset + done, reason: n < 0 ? String(cString: strerror(errno))
+                                  : "the file ends there (it was truncated while open)")
             }
             done += n
         }
