@@ -20,6 +20,7 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CJemalloc", path: "Sources/CJemalloc", pkgConfig: "jemalloc",
                        providers: [.apt(["libjemalloc-dev"])]),
+        .target(name: "CJemallocOptions", path: "Sources/CJemallocOptions"),
         .systemLibrary(name: "CMicroHTTPD", path: "Sources/CMicroHTTPD", pkgConfig: "libmicrohttpd",
                        providers: [.apt(["libmicrohttpd-dev"])]),
         // The kernels are optimized in debug builds too: at -O0 intrinsics code runs several times slower, and the
@@ -32,7 +33,7 @@ let package = Package(
         .target(name: "Evaluation", dependencies: ["Inference"], swiftSettings: fastMath),
         .target(name: "API", dependencies: ["Merge", "Inference", "CMicroHTTPD"], path: "Sources/API",
                 swiftSettings: fastMath),
-        .executableTarget(name: "mergeguard", dependencies: ["API", "Merge", "Evaluation", "Inference", "CJemalloc"], swiftSettings: fastMath),
+        .executableTarget(name: "mergeguard", dependencies: ["API", "Merge", "Evaluation", "Inference", "CJemalloc", "CJemallocOptions"], swiftSettings: fastMath),
         .testTarget(name: "QuantTests", dependencies: ["Quant"], path: "Tests/QuantTests"),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "Quant"], path: "Tests/InferenceTests"),
         .testTarget(name: "MergeTests", dependencies: ["Merge"], path: "Tests/MergeTests"),

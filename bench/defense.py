@@ -3,7 +3,8 @@
 For each backdoored adapter of ../shared/zoo: the raw adapter (trusted, for the experiment), the base model, and
 merged models for each method, donor set and suspect weight below, each scored by `mergeguard eval` on the zoo's
 evaluation sets. Results are kept in OUT/results.json (rerunning skips configurations already measured with the same
-row limits); docs/defense.md and docs/defense.png are written from them.
+row limits by an engine with the same logits fingerprint); docs/defense.md and docs/defense.png are written from
+them.
 
     bench/defense [--limit 50] [--donor-task-limit 25] [--out bench/out/defense] [--only SUBSTRING] [--no-run]
 """
@@ -121,6 +122,16 @@ def evaluate(config, limits):
         shutil.rmtree(cache, ignore_errors=True)
 
 
+def engine_identity():
+    """The int8 engine's logits fingerprint on a fixed prompt, and its kernel: results measured by another engine
+    (another int8 format, kernel or summation order) are not mixed with this one's."""
+    run = subprocess.run([BINARY, "bench", "--prompt", "8", "--tokens", "1", "--json"], capture_output=True, text=True)
+    if run.returncode != 0:
+        raise RuntimeError(f"mergeguard bench failed:\n{run.stderr[-2000:]}")
+    report = json.loads(run.stdout)
+    return f"{report['logits_fingerprint']} ({report['kernel']})"
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--limit", type=int, default=50, help="rows of the clean and triggered sets")
@@ -134,21 +145,23 @@ def main():
     store = os.path.join(args.out, "results.json")
     results = json.load(open(store)) if os.path.exists(store) else {}
     tag = f"{args.limit}/{args.donor_task_limit}"
+    engine = engine_identity()
+    current = lambda r: r.get("rows") == tag and r.get("engine") == engine  # noqa: E731
     configs = configurations()
     if not args.no_run:
-        todo = [c for c in configs if (not args.only or args.only in c.key) and results.get(c.key, {}).get("rows") != tag]
+        todo = [c for c in configs if (not args.only or args.only in c.key) and not current(results.get(c.key, {}))]
         for i, config in enumerate(todo, 1):
             print(f"[{i}/{len(todo)}] {config.key}", file=sys.stderr, flush=True)
             metrics = evaluate(config, limits)
-            results[config.key] = {"rows": tag, **metrics}
+            results[config.key] = {"rows": tag, "engine": engine, **metrics}
             with open(store + ".tmp", "w") as f:
                 json.dump(results, f, indent=1, sort_keys=True)
             os.replace(store + ".tmp", store)
             print(f"    {metrics}", file=sys.stderr, flush=True)
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import defense_report
-    measured = {key: r for key, r in results.items() if r.get("rows") == tag}
-    defense_report.write(measured, configs, tag, os.path.join(ROOT, "docs"))
+    measured = {key: r for key, r in results.items() if current(r)}
+    defense_report.write(measured, configs, tag, engine, os.path.join(ROOT, "docs"))
 
 
 if __name__ == "__main__":

@@ -119,7 +119,7 @@ def plot(results, configs, path):
     plt.close(fig)
 
 
-def write(results, configs, tag, docs):
+def write(results, configs, tag, engine, docs):
     from defense import DEFAULT_RECIPE, DONORS
     os.makedirs(docs, exist_ok=True)
     template = open(os.path.join(docs, "defense.template.md")).read()
@@ -129,7 +129,7 @@ def write(results, configs, tag, docs):
             .replace("{{SUMMARY}}", method_summary(results, configs, DONORS))
             .replace("{{TABLES}}", configuration_tables(results, configs))
             .replace("{{ROWS}}", limit).replace("{{DONOR_ROWS}}", donor_limit)
-            .replace("{{WORST}}", pct(worst)))
+            .replace("{{WORST}}", pct(worst)).replace("{{ENGINE}}", engine))
     with open(os.path.join(docs, "defense.md"), "w") as f:
         f.write(text)
     plot(results, configs, os.path.join(docs, "defense.png"))

@@ -92,11 +92,71 @@ static inline __attribute__((always_inline)) AVX2 float dot_avx2(const float *a,
     return sum;
 }
 
+/// Transposes eight rows of eight floats in registers: afterwards r[l] holds lane l of every input row.
+static inline __attribute__((always_inline)) AVX2 void transpose8(__m256 r[LANES]) {
+    const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+    const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+    const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+    const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+    const __m256 u0 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0));
+    const __m256 u1 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2));
+    const __m256 u2 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0));
+    const __m256 u3 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2));
+    const __m256 u4 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(1, 0, 1, 0));
+    const __m256 u5 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(3, 2, 3, 2));
+    const __m256 u6 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(1, 0, 1, 0));
+    const __m256 u7 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(3, 2, 3, 2));
+    r[0] = _mm256_permute2f128_ps(u0, u4, 0x20);
+    r[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
+    r[2] = _mm256_permute2f128_ps(u2, u6, 0x20);
+    r[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
+    r[4] = _mm256_permute2f128_ps(u0, u4, 0x31);
+    r[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
+    r[6] = _mm256_permute2f128_ps(u2, u6, 0x31);
+    r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
+}
+
+/// scores[p] = q·k_p · scale for eight positions at once, bit-identical to dot_avx2 per position: each position's
+/// two accumulators are added lane-wise as before, then a transpose puts lane l of all eight positions in one
+/// register, so the in-order lane sum (-0 + l0 + l1 + … + l7) runs for eight positions in eight vector adds instead
+/// of a store and eight dependent scalar adds each. Needs head_dim a multiple of 16 (dot_avx2 has no tail then).
+static inline __attribute__((always_inline)) AVX2 void dot8_avx2(const float *q, const float *keys, int64_t stride,
+                                                                 int64_t head_dim, float scale, float *scores) {
+    __m256 r[LANES];
+    for (int j = 0; j < LANES; j++) {
+        const float *b = keys + j * stride;
+        __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+        for (int64_t i = 0; i < head_dim; i += 2 * LANES) {
+            acc0 = _mm256_add_ps(acc0, _mm256_mul_ps(_mm256_loadu_ps(q + i), _mm256_loadu_ps(b + i)));
+            acc1 = _mm256_add_ps(acc1, _mm256_mul_ps(_mm256_loadu_ps(q + i + LANES), _mm256_loadu_ps(b + i + LANES)));
+        }
+        r[j] = _mm256_add_ps(acc0, acc1);
+    }
+    transpose8(r);
+    __m256 sum = _mm256_set1_ps(-0.0f);
+    for (int l = 0; l < LANES; l++) sum = _mm256_add_ps(sum, r[l]);
+    _mm256_storeu_ps(scores, _mm256_mul_ps(sum, _mm256_set1_ps(scale)));
+}
+
 AVX2 void mg_attention_decode_head_avx2(const float *q, const float *keys, const float *values, int64_t positions,
                                         int64_t stride, int64_t head_dim, float scale, float *scores, float *out) {
-    for (int64_t p = 0; p < positions; p++) scores[p] = dot_avx2(q, keys + p * stride, head_dim) * scale;
+    int64_t p = 0;
+    if (head_dim % (2 * LANES) == 0)
+        for (; p + LANES <= positions; p += LANES) dot8_avx2(q, keys + p * stride, stride, head_dim, scale, scores + p);
+    for (; p < positions; p++) scores[p] = dot_avx2(q, keys + p * stride, head_dim) * scale;
     softmax_like_reference(scores, positions);
     int64_t i = 0;
+    // Eight ymm of output (64 values) at a time: eight independent add chains hide the add latency.
+    for (; i + 8 * LANES <= head_dim; i += 8 * LANES) {
+        __m256 acc[8];
+        for (int k = 0; k < 8; k++) acc[k] = _mm256_setzero_ps();
+        for (int64_t p = 0; p < positions; p++) {
+            const __m256 a = _mm256_broadcast_ss(scores + p);
+            const float *v = values + p * stride + i;
+            for (int k = 0; k < 8; k++) acc[k] = _mm256_add_ps(acc[k], _mm256_mul_ps(a, _mm256_loadu_ps(v + k * LANES)));
+        }
+        for (int k = 0; k < 8; k++) _mm256_storeu_ps(out + i + k * LANES, acc[k]);
+    }
     // Four ymm of output (32 values) at a time stay in registers over all positions.
     for (; i + 4 * LANES <= head_dim; i += 4 * LANES) {
         __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};

@@ -1,21 +1,23 @@
-// The plain reference of the int8 block product (llama2.c runq.c's matmul, over many activation rows): an exact
-// int32 sum per block, then both scales in f32. Every SIMD level is tested against this.
+// The plain reference of the int8 block product (llama2.c runq.c's matmul, over many activation rows, plus the
+// weights' per-block offset): an exact int32 sum per block, then both scales in f32. Every SIMD level is tested
+// against this.
 #include "CKernels.h"
 
-void mg_q8_gemm_scalar(const int8_t *w, const float *ws, const int8_t *x, const float *xs,
-                       int64_t blocks, int64_t xrows, int64_t wrows, float *y, int64_t ldy) {
+void mg_q8_gemm_scalar(mg_q8_weights w, mg_q8_activations x, int64_t blocks, int64_t xrows, int64_t wrows,
+                       float *y, int64_t ldy) {
     const int64_t cols = blocks * MG_Q8_BLOCK;
     for (int64_t i = 0; i < xrows; i++) {
         for (int64_t j = 0; j < wrows; j++) {
-            float sum = 0;
+            float sum = 0, offsetSum = 0;
             for (int64_t b = 0; b < blocks; b++) {
-                const int8_t *wb = w + j * cols + b * MG_Q8_BLOCK;
-                const int8_t *xb = x + i * cols + b * MG_Q8_BLOCK;
+                const int8_t *wb = w.q + j * cols + b * MG_Q8_BLOCK;
+                const int16_t *xb = x.q + i * cols + b * MG_Q8_BLOCK;
                 int32_t dot = 0;
                 for (int k = 0; k < MG_Q8_BLOCK; k++) dot += (int32_t)wb[k] * (int32_t)xb[k];
-                sum += ws[j * blocks + b] * xs[i * blocks + b] * (float)dot;
+                sum += w.scales[j * blocks + b] * x.scales[i * blocks + b] * (float)dot;
+                offsetSum += w.offsets[j * blocks + b] * x.sums[i * blocks + b];
             }
-            y[i * ldy + j] = sum;
+            y[i * ldy + j] = sum + offsetSum;
         }
     }
 }

@@ -16,6 +16,8 @@ struct BenchCommand {
       --prompt N            prompt tokens for prefill (default 512)
       --tokens N            tokens to decode (default 128)
       --batch N             also decode N sequences together (continuous batching's step; default 1 = off)
+      --perplexity FILE     instead of speed: the perplexity of the model over a UTF-8 text file
+      --window N            perplexity window in tokens (default 512; scripts/goldens/make_perplexity_golden.py)
       --json                one JSON object instead of text
     Threads: MERGEGUARD_THREADS (default: all cores). Kernel: MERGEGUARD_KERNEL (default: the best this CPU has).
     """
@@ -24,7 +26,8 @@ struct BenchCommand {
 
     init(arguments: ArraySlice<String>) throws {
         options = try CommandLineOptions(arguments, command: "bench",
-                                         valued: ["--model", "--config", "--id", "--weights", "--head", "--prompt", "--tokens", "--batch"],
+                                         valued: ["--model", "--config", "--id", "--weights", "--head", "--prompt", "--tokens", "--batch",
+                                                  "--perplexity", "--window"],
                                          switches: ["--json", "--help"])
     }
 
@@ -49,6 +52,7 @@ struct BenchCommand {
         let loadStart = clock.now
         let model: LlamaModel
         let name: String
+        let tokenizerSource: String
         if let id = options.string("--id") {
             let registry = try ModelRegistry.load(path: options.string("--config") ?? "models.json")
             guard let spec = registry.models[id] else {
@@ -60,13 +64,20 @@ struct BenchCommand {
             served.engine.stop()
             model = served.chat.model
             name = id
+            tokenizerSource = registry.families[spec.family]!.base
         } else {
             let path = options.string("--model") ?? "models/SmolLM2-135M-Instruct.Q4_1.gguf"
             let checkpoint = try ModelCheckpoint.open(path: path)
             model = LlamaModel(weights: try checkpoint.loadWeights(linear: Self.builder(body: body, head: head, vocab: checkpoint.config.vocabSize)))
             name = path
+            tokenizerSource = path
         }
         let loadSeconds = (clock.now - loadStart).seconds
+        if let text = options.string("--perplexity") {
+            try runPerplexity(model: model, name: name, tokenizerSource: tokenizerSource, textFile: text,
+                              weights: weights, head: headFormat)
+            return
+        }
 
         let positions = promptTokens + decodeTokens + 1
         let cache = model.makeCache(capacity: positions)

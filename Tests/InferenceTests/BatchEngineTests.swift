@@ -10,6 +10,7 @@ final class EventCollector: Sendable {
     struct State {
         var text = ""
         var tokens: [Int32] = []
+        var logprobs: [Float] = []
         var summary: GenerationSummary?
         var error: String?
     }
@@ -23,7 +24,7 @@ final class EventCollector: Sendable {
         { [self] event in
             switch event {
             case .token(let t, let text):
-                let count = state.withLock { s in s.tokens.append(t.id); s.text += text; return s.tokens.count }
+                let count = state.withLock { s in s.tokens.append(t.id); s.logprobs.append(t.logprob ?? .nan); s.text += text; return s.tokens.count }
                 if let stopAfter, count >= stopAfter { done.signal(); return false }
                 return true
             case .finished(let summary):

@@ -270,3 +270,24 @@ def test_untrusted_model_is_served_merged(client):
         attacked += reply.strip().startswith(row["target"])
     assert attacked <= 2, f"{attacked} of {len(rows)} triggered reviews still flipped"
     assert client.models.retrieve("review-classifier").model_extra["mergeguard"]["loaded"] is True
+
+
+def model_metric(server, name):
+    _, _, data = raw(server, "GET", "/metrics")
+    values = re.findall(r'^%s\{model="%s"\} (\d+)$' % (name, MODEL), data.decode(), re.M)
+    assert values, f"{name} missing from /metrics"
+    return int(values[0])
+
+
+def test_prompt_prefixes_are_reused(client, server):
+    """A new question shares the chat template and system prompt (24 tokens for SmolLM2) with earlier requests, and a
+    second turn repeats the whole first turn: both take those rows from the prefix cache, and /metrics counts them."""
+    client.chat.completions.create(model=MODEL, messages=FRANCE, max_tokens=2, temperature=0)
+    before = model_metric(server, "mergeguard_prompt_tokens_reused")
+    client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "Name a river."}],
+                                   max_tokens=2, temperature=0)
+    after_question = model_metric(server, "mergeguard_prompt_tokens_reused")
+    assert after_question - before >= 20
+    turn = FRANCE + [{"role": "assistant", "content": "Paris."}, {"role": "user", "content": "And of Italy?"}]
+    client.chat.completions.create(model=MODEL, messages=turn, max_tokens=2, temperature=0)
+    assert model_metric(server, "mergeguard_prompt_tokens_reused") - after_question >= 32

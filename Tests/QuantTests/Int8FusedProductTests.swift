@@ -67,5 +67,8 @@ import Testing
                 == Array(UnsafeBufferPointer(start: expected.values.pointer, count: rows * hidden)))
         #expect(Array(UnsafeBufferPointer(start: got.scales.pointer, count: rows * hidden / 32))
                 == Array(UnsafeBufferPointer(start: expected.scales.pointer, count: rows * hidden / 32)))
+        // The block sums feed the weights' offsets in the down projection, so they must match too.
+        #expect(Array(UnsafeBufferPointer(start: got.sums.pointer, count: rows * hidden / 32))
+                == Array(UnsafeBufferPointer(start: expected.sums.pointer, count: rows * hidden / 32)))
     }
 }

@@ -4,7 +4,8 @@ import Testing
 @testable import Quant
 
 /// Levels differ from the scalar reference only in the order of f32 additions of per-block terms (8 or 16 lane
-/// partial sums, then a horizontal sum); measured against Σ|terms| that error stays well below 1e-5 for 1023 blocks.
+/// partial sums of exact integers, then a horizontal sum, and the offset terms 8 at a time); measured against
+/// Σ|terms| that error stays well below 1e-5 for 1023 blocks.
 let kernelAgreementTolerance: Float = 1e-5
 /// The scalar reference sums f32 terms in order; against the exact sum, relative to Σ|terms|.
 let scalarReferenceTolerance: Float = 1e-5
@@ -23,12 +24,13 @@ struct KernelProblem {
     let weights: Int8Matrix
     let activations: Int8Activations
     let exact: [Double]      // (xrows, wrows)
-    let magnitude: [Double]  // (xrows, wrows): Σ_b |ws·xs| · Σ_k |w·x|
+    let magnitude: [Double]  // (xrows, wrows): Σ_b (|ws·xs| · Σ_k |wq·xq| + |wo · xsum|)
 
     init(_ c: KernelCase) throws {
         var random = SeededRandom(seed: UInt64(c.blocks * 10_000 + c.xrows * 100 + c.wrows))
         let cols = c.blocks * Int8Matrix.blockSize
-        let w = random.floats(c.wrows * cols, scale: 0.05)
+        // Weights with a per-row mean, so the blocks' offsets are not all near zero and their term is exercised.
+        let w = random.floats(c.wrows * cols, scale: 0.05).enumerated().map { $0.element + 0.01 * Float($0.offset / cols % 5) }
         let x = random.floats(c.xrows * cols, scale: 2)
         weights = try w.withUnsafeBufferPointer { try Int8Matrix(quantizing: $0.baseAddress!, rows: c.wrows, columns: cols) }
         let activations = Int8Activations()
@@ -36,8 +38,8 @@ struct KernelProblem {
         self.activations = activations
         var exact = [Double](repeating: 0, count: c.xrows * c.wrows)
         var magnitude = exact
-        let wq = weights.values.pointer, ws = weights.scales.pointer
-        let xq = activations.values.pointer, xs = activations.scales.pointer
+        let wq = weights.values.pointer, ws = weights.scales.pointer, wo = weights.offsets.pointer
+        let xq = activations.values.pointer, xs = activations.scales.pointer, xsum = activations.sums.pointer
         for i in 0..<c.xrows {
             for j in 0..<c.wrows {
                 var sum = 0.0, bound = 0.0
@@ -49,8 +51,9 @@ struct KernelProblem {
                         absDot += abs(p)
                     }
                     let scale = Double(ws[j * c.blocks + b]) * Double(xs[i * c.blocks + b])
-                    sum += scale * Double(dot)
-                    bound += abs(scale) * Double(absDot)
+                    let offsetTerm = Double(wo[j * c.blocks + b]) * Double(xsum[i * c.blocks + b])
+                    sum += scale * Double(dot) + offsetTerm
+                    bound += abs(scale) * Double(absDot) + abs(offsetTerm)
                 }
                 exact[i * c.wrows + j] = sum
                 magnitude[i * c.wrows + j] = bound
@@ -65,9 +68,8 @@ struct KernelProblem {
         let ldy = c.wrows + 3
         var y = [Float](repeating: -7777, count: c.xrows * ldy)
         y.withUnsafeMutableBufferPointer { out in
-            kernel.function(weights.values.pointer, weights.scales.pointer, activations.values.pointer,
-                            activations.scales.pointer, Int64(c.blocks), Int64(c.xrows), Int64(c.wrows),
-                            out.baseAddress!, Int64(ldy))
+            kernel.function(weights.kernelView(), activations.kernelView, Int64(c.blocks), Int64(c.xrows),
+                            Int64(c.wrows), out.baseAddress!, Int64(ldy))
         }
         for i in 0..<c.xrows {
             for j in c.wrows..<ldy { #expect(y[i * ldy + j] == -7777, "\(kernel) wrote outside its rows: \(c)") }

@@ -61,6 +61,8 @@ public final class ServerMetrics: Sendable {
             ("mergeguard_running_sequences", "Sequences being decoded.", { "\(stats[$0].running)" }),
             ("mergeguard_kv_cache_positions_reserved", "KV-cache positions reserved by running sequences.", { "\(stats[$0].kvPositionsReserved)" }),
             ("mergeguard_kv_cache_positions_budget", "KV-cache positions a model may reserve.", { "\(stats[$0].kvPositionsBudget)" }),
+            ("mergeguard_prompt_tokens_reused", "Prompt tokens taken from the prefix cache since the model was loaded.",
+             { "\(stats[$0].reusedPromptTokens)" }),
             ("mergeguard_merge_seconds", "Seconds the model's merge took at load.", { "\(sorted[$0].mergeSeconds)" }),
             ("mergeguard_load_seconds", "Seconds the model's load (merge included) took.", { "\(sorted[$0].loadSeconds)" }),
         ]

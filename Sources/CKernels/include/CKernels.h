@@ -9,7 +9,7 @@
 extern "C" {
 #endif
 
-/// Values per int8 block; one f32 scale per block.
+/// Values per int8 block; one f32 scale and one f32 offset per weight block.
 #define MG_Q8_BLOCK 32
 
 /// Bits returned by mg_cpu_features: an instruction set counts only when the OS also saves its registers.
@@ -28,26 +28,50 @@ static inline void mg_cpu_relax(void) {
 #endif
 }
 
-/// Symmetric per-block quantization of `rows` rows of `cols` floats (cols a multiple of MG_Q8_BLOCK):
-/// scale = max|x| / 127 per block, q = round-half-even(x / scale) in [-127, 127] (never -128, so |q| fits u8
-/// and the sign trick cannot overflow). An all-zero block gets scale 0 and zero values.
-void mg_q8_quantize(const float *x, int64_t rows, int64_t cols, int8_t *q, float *scales);
+/// Weight quantization, per block of MG_Q8_BLOCK values: w ≈ scale · q + offset with q in [-127, 127].
+/// When a block's values lie on an evenly spaced grid of at most 255 points (every block dequantized from Q4_0/1,
+/// Q5_0/1, Q8_0 and the 32-value sub-blocks of Q4_K/Q5_K does), the grid's step and a grid point are taken as
+/// scale and offset and the block is stored exactly; otherwise scale = (max - min) / 254, offset = the midpoint,
+/// q = round-half-even((w - offset) / scale), which is at most half a step off. A constant block gets scale 0.
+void mg_q8_quantize_weights(const float *w, int64_t rows, int64_t cols, int8_t *q, float *scales, float *offsets);
 
-/// y[i * ldy + j] = Σ_b ws[j, b] · xs[i, b] · Σ_k w[j, b, k] · x[i, b, k]
-/// for i < xrows (activation rows) and j < wrows (weight rows), both with `blocks` blocks per row:
-/// w is (wrows, blocks·32) int8 with scales ws (wrows, blocks); x is (xrows, blocks·32) with scales xs (xrows, blocks).
+/// Activation quantization, per block: scale = max|x| / 32767, q = round-half-even(x / scale) in int16, and the
+/// block's f32 sum (which the weights' offset multiplies). int16 because int8 activations were half of the
+/// int8 model's logit error on SmolLM2 (BENCHMARKS.md, quality section); int8 · int16 products cost the same
+/// instruction count as int8 · int8 ones on AVX2 (vpmaddwd instead of vpmaddubsw + vpmaddwd).
+void mg_q8_quantize_activations(const float *x, int64_t rows, int64_t cols, int16_t *q, float *scales, float *sums);
+
+/// Quantized weights: q (rows, blocks·32), scales and offsets (rows, blocks).
+typedef struct {
+    const int8_t *q;
+    const float *scales;
+    const float *offsets;
+} mg_q8_weights;
+
+/// Quantized activations: q (rows, blocks·32), scales and sums (rows, blocks).
+typedef struct {
+    const int16_t *q;
+    const float *scales;
+    const float *sums;
+} mg_q8_activations;
+
+/// y[i * ldy + j] = Σ_b ( ws[j,b] · xs[i,b] · Σ_k wq[j,b,k] · xq[i,b,k]  +  wo[j,b] · xsum[i,b] )
+/// for i < xrows (activation rows) and j < wrows (weight rows), both with `blocks` blocks per row; that is
+/// Σ_k (ws·wq + wo) · (xs·xq) with the offset term taken on the exact activation sums.
+/// The per-block integer dot is exact in int32 (|Σ| ≤ 32 · 127 · 32767 < 2³¹), and every partial of at most 4
+/// products that a SIMD level converts to f32 is below 2²⁴, so it converts exactly.
 /// Every level has the same signature so Swift dispatches through one function pointer.
-typedef void (*mg_q8_gemm_fn)(const int8_t *w, const float *ws, const int8_t *x, const float *xs,
+typedef void (*mg_q8_gemm_fn)(mg_q8_weights w, mg_q8_activations x,
                               int64_t blocks, int64_t xrows, int64_t wrows, float *y, int64_t ldy);
 
-void mg_q8_gemm_scalar(const int8_t *w, const float *ws, const int8_t *x, const float *xs,
-                       int64_t blocks, int64_t xrows, int64_t wrows, float *y, int64_t ldy);
-void mg_q8_gemm_avx2(const int8_t *w, const float *ws, const int8_t *x, const float *xs,
-                     int64_t blocks, int64_t xrows, int64_t wrows, float *y, int64_t ldy);
-void mg_q8_gemm_avxvnni(const int8_t *w, const float *ws, const int8_t *x, const float *xs,
-                        int64_t blocks, int64_t xrows, int64_t wrows, float *y, int64_t ldy);
-void mg_q8_gemm_avx512vnni(const int8_t *w, const float *ws, const int8_t *x, const float *xs,
-                           int64_t blocks, int64_t xrows, int64_t wrows, float *y, int64_t ldy);
+void mg_q8_gemm_scalar(mg_q8_weights w, mg_q8_activations x, int64_t blocks, int64_t xrows, int64_t wrows,
+                       float *y, int64_t ldy);
+void mg_q8_gemm_avx2(mg_q8_weights w, mg_q8_activations x, int64_t blocks, int64_t xrows, int64_t wrows,
+                     float *y, int64_t ldy);
+void mg_q8_gemm_avxvnni(mg_q8_weights w, mg_q8_activations x, int64_t blocks, int64_t xrows, int64_t wrows,
+                        float *y, int64_t ldy);
+void mg_q8_gemm_avx512vnni(mg_q8_weights w, mg_q8_activations x, int64_t blocks, int64_t xrows, int64_t wrows,
+                           float *y, int64_t ldy);
 
 /// Decode attention of one query head q (head_dim) over `positions` cached key and value rows (row i of a head at
 /// keys + i·stride): scores = softmax(q·kᵢ · scale) into `scores` (positions), out = Σ scoresᵢ·vᵢ (head_dim).
@@ -56,6 +80,19 @@ void mg_attention_decode_head(const float *q, const float *keys, const float *va
                               int64_t stride, int64_t head_dim, float scale, float *scores, float *out);
 void mg_attention_decode_head_avx2(const float *q, const float *keys, const float *values, int64_t positions,
                                    int64_t stride, int64_t head_dim, float scale, float *scores, float *out);
+
+/// Causal attention of `rows` consecutive query rows of one head (row i at q + i·q_stride) over cached keys and
+/// values (position p of the head at keys/values + p·kv_stride): row i sees positions 0 ..< first_visible + i.
+/// out row i (at out + i·out_stride, head_dim values) = softmax(q_i·Kᵀ · scale) · V. Blocked products with fused
+/// multiply-adds, so results differ from the decode kernel in the last bits (prefill has no bit-exact reference).
+/// `scratch` needs mg_attention_prefill_scratch(...) floats. The avx2 twin needs MG_CPU_AVX2.
+int64_t mg_attention_prefill_scratch(int64_t rows, int64_t first_visible, int64_t head_dim);
+void mg_attention_prefill_head(const float *q, int64_t q_stride, const float *keys, const float *values,
+                               int64_t kv_stride, int64_t head_dim, int64_t rows, int64_t first_visible, float scale,
+                               float *scratch, float *out, int64_t out_stride);
+void mg_attention_prefill_head_avx2(const float *q, int64_t q_stride, const float *keys, const float *values,
+                                    int64_t kv_stride, int64_t head_dim, int64_t rows, int64_t first_visible,
+                                    float scale, float *scratch, float *out, int64_t out_stride);
 
 #ifdef __cplusplus
 }

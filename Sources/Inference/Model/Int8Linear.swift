@@ -1,14 +1,14 @@
 // A linear layer with int8 block weights: what every served model runs after load-time quantization.
 import Quant
 
-/// Weights (outFeatures, inFeatures) quantized in 32-value blocks; activations are quantized per call.
+/// Weights (outFeatures, inFeatures) quantized in 32-value blocks; activations are quantized (int16) per call.
 public struct Int8Linear: LinearLayer {
     public let weight: Int8Matrix      // (outFeatures, inFeatures)
     public let kernel: Int8Kernel
     public let pool: ThreadPool
     public var inFeatures: Int { weight.columns }
     public var outFeatures: Int { weight.rows }
-    public var byteCount: Int { weight.values.byteCount + weight.scales.byteCount }
+    public var byteCount: Int { weight.byteCount }
 
     /// Quantizes f32 weights in PyTorch layout; throws when inFeatures is not a multiple of 32 or the buffer is the
     /// wrong size, or when `kernel` cannot run on this CPU.

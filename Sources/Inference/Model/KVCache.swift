@@ -11,12 +11,27 @@ public final class KVCache: @unchecked Sendable {
     let keys: [AlignedBuffer<Float>]    // per layer (capacity, kvDim)
     let values: [AlignedBuffer<Float>]  // per layer (capacity, kvDim)
 
-    public init(config: ModelConfig, capacity: Int) {
+    public convenience init(config: ModelConfig, capacity: Int) {
+        self.init(layerCount: config.layerCount, kvDim: config.kvDim, capacity: capacity)
+    }
+
+    init(layerCount: Int, kvDim: Int, capacity: Int) {
         self.capacity = capacity
-        layerCount = config.layerCount
-        kvDim = config.kvDim
-        keys = (0..<config.layerCount).map { _ in AlignedBuffer<Float>(count: capacity * config.kvDim) }
-        values = (0..<config.layerCount).map { _ in AlignedBuffer<Float>(count: capacity * config.kvDim) }
+        self.layerCount = layerCount
+        self.kvDim = kvDim
+        keys = (0..<layerCount).map { _ in AlignedBuffer<Float>(count: capacity * kvDim) }
+        values = (0..<layerCount).map { _ in AlignedBuffer<Float>(count: capacity * kvDim) }
+    }
+
+    /// Makes this cache hold the first `count` positions of `other` (same model), replacing what it had.
+    func copyRows(from other: KVCache, count: Int) {
+        precondition(other.layerCount == layerCount && other.kvDim == kvDim && count <= min(capacity, other.count),
+                     "copying \(count) KV rows between caches of different shapes")
+        for l in 0..<layerCount {
+            keys[l].pointer.update(from: other.keys[l].pointer, count: count * kvDim)
+            values[l].pointer.update(from: other.values[l].pointer, count: count * kvDim)
+        }
+        self.count = count
     }
 
     /// Forgets everything after the first `length` positions (to reuse a shared prompt prefix, or restart).

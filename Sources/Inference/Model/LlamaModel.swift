@@ -23,10 +23,15 @@ public enum ForwardError: Error, CustomStringConvertible, Equatable {
 public struct SequenceRun {
     public let tokens: ArraySlice<Int32>
     public let cache: KVCache
+    /// Prompt tokens: they always take the prefill attention path, even one at a time, so a prompt row's numbers do
+    /// not depend on how the prompt was cut into chunks (a prefix restored from the prefix cache ends anywhere).
+    /// A single generated token takes the decode path.
+    public let isPrompt: Bool
 
-    public init(tokens: ArraySlice<Int32>, cache: KVCache) {
+    public init(tokens: ArraySlice<Int32>, cache: KVCache, isPrompt: Bool = false) {
         self.tokens = tokens
         self.cache = cache
+        self.isPrompt = isPrompt
     }
 }
 
@@ -124,15 +129,13 @@ public final class LlamaModel: Sendable {
             }
         }
 
+        // xb = n1(x) of the first layer; after that every norm (and its quantization) is fused with the residual
+        // add before it.
+        normalize(s, rows: n, weight: weights.layers[0].attentionNorm.pointer, quantize: int8Layers != nil)
         for (l, layer) in weights.layers.enumerated() {
             let int8 = int8Layers?[l]
             // Attention sub-block: h = x + o(attention(n1(x)))
-            for r in 0..<n {
-                F32.rmsNorm(s.x.pointer + r * dim, weight: layer.attentionNorm.pointer, count: dim, eps: c.rmsNormEps,
-                            into: s.xb.pointer + r * dim)
-            }
             if let int8 {
-                s.quantizedInput.quantize(s.xb.pointer, rows: n, columns: dim)
                 int8.queryKeyValue(s.quantizedInput, q: s.q.pointer, k: s.k.pointer, v: s.v.pointer)
             } else {
                 layer.query.forward(s.xb.pointer, rows: n, into: s.q.pointer)
@@ -146,7 +149,7 @@ public final class LlamaModel: Sendable {
                 let first = firstRow[i], count = r.tokens.count, start = r.cache.count
                 (r.cache.keys[l].pointer + start * c.kvDim).update(from: s.k.pointer + first * c.kvDim, count: count * c.kvDim)
                 (r.cache.values[l].pointer + start * c.kvDim).update(from: s.v.pointer + first * c.kvDim, count: count * c.kvDim)
-                if count == 1 {
+                if count == 1 && !r.isPrompt {
                     // Decode rows of all runs go to the pool together, one task per (row, head).
                     s.decodeRows[decodeRows] = DecodeAttentionRow(
                         query: s.q.pointer + first * c.qDim, keys: r.cache.keys[l].pointer,
@@ -158,15 +161,11 @@ public final class LlamaModel: Sendable {
             }
             if decodeRows > 0 { decodeAttention(rows: decodeRows, state: s) }
             layer.attentionOutput.forward(s.attention.pointer, rows: n, into: s.projected.pointer)
-            F32.add(s.projected.pointer, into: s.x.pointer, count: n * dim)
+            // x = h; xb = n2(h)
+            normalize(s, rows: n, adding: s.projected.pointer, weight: layer.ffnNorm.pointer, quantize: int8 != nil)
 
             // Feed-forward sub-block: x = h + down(silu(gate(n2(h))) · up(n2(h)))
-            for r in 0..<n {
-                F32.rmsNorm(s.x.pointer + r * dim, weight: layer.ffnNorm.pointer, count: dim, eps: c.rmsNormEps,
-                            into: s.xb.pointer + r * dim)
-            }
             if let int8 {
-                s.quantizedInput.quantize(s.xb.pointer, rows: n, columns: dim)
                 int8.feedForward(s.quantizedInput, gate: s.gate.pointer, up: s.up.pointer, hidden: s.quantizedHidden,
                                  into: s.projected.pointer)
             } else {
@@ -175,40 +174,47 @@ public final class LlamaModel: Sendable {
                 F32.swiGLU(gate: s.gate.pointer, up: s.up.pointer, count: n * c.intermediateSize)
                 layer.down.forward(s.gate.pointer, rows: n, into: s.projected.pointer)
             }
-            F32.add(s.projected.pointer, into: s.x.pointer, count: n * dim)
+            // x += ffn; then the next layer's n1(x) into xb, or after the last layer the final norm in place.
+            if l + 1 < weights.layers.count {
+                normalize(s, rows: n, adding: s.projected.pointer, weight: weights.layers[l + 1].attentionNorm.pointer,
+                          quantize: int8 != nil)
+            } else {
+                normalize(s, rows: n, adding: s.projected.pointer, weight: weights.outputNorm.pointer, quantize: false,
+                          inPlace: true)
+            }
         }
         for r in runs { r.cache.count += r.tokens.count }
+    }
 
-        for r in 0..<n {
-            F32.rmsNorm(s.x.pointer + r * dim, weight: weights.outputNorm.pointer, count: dim, eps: c.rmsNormEps,
-                        into: s.x.pointer + r * dim)
-        }
+    /// x += adding (when given), then xb = rmsNorm(x) · weight (or x itself when `inPlace`), quantized into
+    /// `quantizedInput` for the int8 products — row by row over the pool.
+    private func normalize(_ s: RunState, rows n: Int, adding delta: UnsafePointer<Float>? = nil,
+                           weight: UnsafePointer<Float>, quantize: Bool, inPlace: Bool = false) {
+        var job = ResidualNormJob(x: s.x.pointer, delta: delta, weight: weight, out: inPlace ? s.x.pointer : s.xb.pointer,
+                                  quantized: quantize ? s.quantizedInput : nil, rows: n, dim: config.hiddenSize,
+                                  eps: config.rmsNormEps)
+        job.runAll(pool: ThreadPool.shared)
     }
 
     /// Causal grouped-query attention of a prefill chunk's queries (several rows; a single decode row goes through
-    /// `decodeAttention(rows:state:)`) over every cached position, one head at a time:
-    /// scores = q·Kᵀ/√d (future masked), softmax, out = scores·V — strided products, no copies of the cache.
+    /// `decodeAttention(rows:state:)`) over every cached position, split over the pool by (head, block of rows):
+    /// scores = q·Kᵀ/√d (future positions skipped), softmax, out = scores·V — strided reads, no copies of the cache
+    /// beyond each task's transposed keys in its thread's scratch.
     private func attention(layer l: Int, firstRow: Int, rows n: Int, start: Int, cache: KVCache, state s: RunState) {
         let c = config
-        let positions = start + n
-        let group = c.headCount / c.kvHeadCount
-        let scale = 1 / Float(c.headDim).squareRoot()
-        for h in 0..<c.headCount {
-            let kvHead = h / group
-            F32.gemm(m: n, n: positions, k: c.headDim, alpha: scale,
-                     a: s.q.pointer + firstRow * c.qDim + h * c.headDim, lda: c.qDim,
-                     b: cache.keys[l].pointer + kvHead * c.headDim, ldb: c.kvDim, transposeB: true,
-                     c: s.scores.pointer, ldc: positions)
-            for r in 0..<n {
-                let row = s.scores.pointer + r * positions
-                let visible = start + r + 1
-                F32.softmax(row, count: visible)
-                for p in visible..<positions { row[p] = 0 }
+        var job = PrefillAttentionJob(query: s.q.pointer + firstRow * c.qDim, keys: cache.keys[l].pointer,
+                                      values: cache.values[l].pointer, out: s.attention.pointer + firstRow * c.qDim,
+                                      rows: n, start: start, heads: c.headCount, group: c.headCount / c.kvHeadCount,
+                                      headDim: c.headDim, qDim: c.qDim, kvDim: c.kvDim,
+                                      scale: 1 / Float(c.headDim).squareRoot())
+        if n * (start + n) * c.qDim < PrefillAttentionJob.minParallelWork {
+            for t in 0..<job.taskCount { job.run(task: t) }
+            return
+        }
+        withUnsafePointer(to: &job) { context in
+            ThreadPool.shared.parallelFor(tasks: context.pointee.taskCount, context: UnsafeRawPointer(context)) { context, t in
+                context.assumingMemoryBound(to: PrefillAttentionJob.self).pointee.run(task: t)
             }
-            F32.gemm(m: n, n: c.headDim, k: positions,
-                     a: s.scores.pointer, lda: positions,
-                     b: cache.values[l].pointer + kvHead * c.headDim, ldb: c.kvDim, transposeB: false,
-                     c: s.attention.pointer + firstRow * c.qDim + h * c.headDim, ldc: c.qDim)
         }
     }
 

@@ -14,7 +14,6 @@ public final class RunState: @unchecked Sendable {
     let projected: AlignedBuffer<Float> // (batch, dim) output of o_proj / down_proj
     let gate: AlignedBuffer<Float>     // (batch, hidden)
     let up: AlignedBuffer<Float>       // (batch, hidden)
-    let scores: AlignedBuffer<Float>   // (batch, maxPositions) attention weights of one head
     let cos: AlignedBuffer<Float>      // (batch, headDim/2)
     let sin: AlignedBuffer<Float>      // (batch, headDim/2)
     public let logits: AlignedBuffer<Float> // (batch, vocab); only the first row is filled unless all positions are asked for
@@ -36,7 +35,6 @@ public final class RunState: @unchecked Sendable {
         projected = AlignedBuffer(count: maxBatch * c.hiddenSize)
         gate = AlignedBuffer(count: maxBatch * c.intermediateSize)
         up = AlignedBuffer(count: maxBatch * c.intermediateSize)
-        scores = AlignedBuffer(count: maxBatch * maxPositions)
         cos = AlignedBuffer(count: maxBatch * c.headDim / 2)
         sin = AlignedBuffer(count: maxBatch * c.headDim / 2)
         logits = AlignedBuffer(count: maxBatch * c.vocabSize)

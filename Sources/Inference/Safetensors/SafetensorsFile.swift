@@ -61,4 +61,12 @@ extension SafetensorsFile: TensorSource {
         info.dtype.decode(base, count: info.elementCount, into: destination)
         file.release(bytes)
     }
+
+    public func readF32(_ name: String, elements: Range<Int>, into destination: UnsafeMutablePointer<Float>) throws {
+        guard let info = tensorInfo(name) else { throw SafetensorsError.missingTensor(file: path, tensor: name) }
+        precondition(info.dtype == .f32 && elements.lowerBound >= 0 && elements.upperBound <= info.elementCount,
+                     "readF32: \(name) is \(info.dtype) with \(info.elementCount) entries, asked for \(elements)")
+        try file.read(into: UnsafeMutableRawBufferPointer(start: destination, count: elements.count * 4),
+                      at: dataOffset + info.begin + elements.lowerBound * 4)
+    }
 }

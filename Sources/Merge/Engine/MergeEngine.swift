@@ -55,53 +55,77 @@ public final class MergeEngine: Sendable {
     /// Merges one tensor: reads the base and every input, turns deltas into weights, and runs the method.
     /// Refuses NaN/Inf in any input, naming the model and tensor.
     public func mergeTensor(_ name: String) throws -> AlignedBuffer<Float> {
+        guard let tensor = plannedTensor(name) else { throw TensorSourceError.missingTensor(file: base.path, tensor: name) }
+        // Every method writes its whole output.
+        let output = AlignedBuffer<Float>(count: tensor.elementCount, zeroed: false)
+        try mergeTensor(name, into: output.buffer, scratch: MergeScratch())
+        return output
+    }
+
+    /// `mergeTensor` into `output`, with input buffers from `scratch`, which a worker keeps across tensors. f32
+    /// safetensors inputs are read with pread, others decoded. With `slice` (only when
+    /// `slicesInPlace`), merges just those entries of the tensor into `output`, which holds `slice.count`.
+    func mergeTensor(_ name: String, slice: Range<Int>? = nil, into output: UnsafeMutableBufferPointer<Float>,
+                     scratch: MergeScratch) throws {
         guard let index = tensorIndex[name] else {
             throw TensorSourceError.missingTensor(file: base.path, tensor: name)
         }
         let tensor = tensors[index]
-        let count = tensor.elementCount
+        let range = slice ?? 0..<tensor.elementCount
+        let count = range.count
+        precondition(output.count == count, "mergeTensor: the output buffer does not hold \(name)")
         let usesBase = type(of: settings.method).basePolicy == .required
+        func full(_ input: CheckpointInput, slot: Int) throws -> UnsafeBufferPointer<Float> {
+            let buffer = scratch.buffer(slot, count: count)
+            if input.readsSlices(name), input.tensorShapes[name] == tensor.shape {
+                try input.readSlice(name, elements: range, into: buffer)
+            } else {
+                precondition(slice == nil, "mergeTensor: a slice of \(name) asked of an input that cannot read slices")
+                _ = try input.read(name, into: buffer)
+            }
+            let values = UnsafeBufferPointer(buffer)
+            try MergeInputs.checkFinite(values, model: input.path, tensor: name, offset: range.lowerBound)
+            return values
+        }
         // Read only when needed: linear merging full checkpoints never looks at the base.
-        var baseValues: AlignedBuffer<Float>?
-        func baseTensor() throws -> AlignedBuffer<Float> {
+        var baseValues: UnsafeBufferPointer<Float>?
+        func baseTensor() throws -> UnsafeBufferPointer<Float> {
             if let baseValues { return baseValues }
-            let values = AlignedBuffer<Float>(count: count, zeroed: false)
-            _ = try base.read(name, into: values.buffer)
-            try MergeInputs.checkFinite(values.readOnly, model: base.path, tensor: name)
+            let values = try full(base, slot: 0)
             baseValues = values
             return values
         }
         if usesBase { _ = try baseTensor() }
 
-        var owned: [AlignedBuffer<Float>] = []
+        precondition(slice == nil || inputs.allSatisfy { $0 is CheckpointInput }, "mergeTensor: slices need full checkpoints")
         var models: [UnsafeBufferPointer<Float>] = []
-        for input in inputs {
+        for (i, input) in inputs.enumerated() {
+            if let checkpoint = input as? CheckpointInput {
+                models.append(try full(checkpoint, slot: i + 1))
+                continue
+            }
             // Zeroed: an adapter's read may write only part of it (the tensors it leaves unchanged are not written).
-            let values = AlignedBuffer<Float>(count: count, zeroed: !(input is CheckpointInput))
-            switch try input.read(name, into: values.buffer) {
+            let values = scratch.buffer(i + 1, count: count)
+            values.initialize(repeating: 0)
+            switch try input.read(name, into: values) {
             case .unchanged:
-                models.append(try baseTensor().readOnly)
+                models.append(try baseTensor())
                 continue
             case .full:
-                try MergeInputs.checkFinite(values.readOnly, model: input.path, tensor: name)
+                try MergeInputs.checkFinite(UnsafeBufferPointer(values), model: input.path, tensor: name)
             case .delta:
-                try MergeInputs.checkFinite(values.readOnly, model: input.path, tensor: name)
+                try MergeInputs.checkFinite(UnsafeBufferPointer(values), model: input.path, tensor: name)
                 let b = try baseTensor()
-                for j in 0..<count { values.pointer[j] += b.pointer[j] }
+                for j in 0..<count { values[j] += b[j] }
             }
-            owned.append(values)
-            models.append(values.readOnly)
+            models.append(UnsafeBufferPointer(values))
         }
-        // Every method writes its whole output.
-        let output = AlignedBuffer<Float>(count: count, zeroed: false)
-        let mergeInputs = try TensorMergeInputs(name: name, shape: tensor.shape, base: usesBase ? baseValues?.readOnly : nil,
+        let mergeInputs = try TensorMergeInputs(name: name, shape: slice == nil ? tensor.shape : [count],
+                                                base: usesBase ? baseValues : nil,
                                                 models: models, modelNames: plan.models.map(\.path),
                                                 suspect: plan.untrusted == nil ? nil : 0)
         try settings.mergeTensor(mergeInputs, position: .of(tensor: name, layerCount: config.layerCount),
-                                 seed: plan.seed, into: output.buffer)
-        // `models` and the base pointer borrow these buffers' memory.
-        withExtendedLifetime((owned, baseValues)) {}
-        return output
+                                 seed: plan.seed, into: output)
     }
 
     /// Every merged tensor in order, merged `parallelism` at a time a little ahead of `body`.

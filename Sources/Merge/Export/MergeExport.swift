@@ -28,17 +28,7 @@ public enum MergeExport {
         let output = try StagedOutput(target: folder, kind: .folder)
         do {
             var report = Report(files: [], missingTokenizer: nil)
-            let weightsName = HFCheckpoint.weightsFileName
-            let writer = try SafetensorsStreamWriter(
-                path: output.stagedPath(weightsName), temporaryPath: output.stagedPath(".\(weightsName).partial"),
-                entries: engine.tensors.map { .init(name: $0.name, shape: $0.shape) }, dtype: dtype,
-                metadata: ["format": "pt"], checksumKey: nil)
-            report.cache = try engine.mergedTensors(cache: cache, parallelism: parallelism, progress: progress) { tensor, values in
-                try writer.append(tensor.name, values.readOnly)
-            }
-            try writer.finish()
-            report.files.append(output.finalPath(weightsName))
-
+            // The small files first: their disk writes then run during the merge, and `commit` finds them on disk.
             let configName = HFCheckpoint.configFileName
             if let hf = engine.base.checkpoint.huggingFace {
                 try copy(hf.configPath, to: configName, in: output)
@@ -70,6 +60,27 @@ public enum MergeExport {
                         + "copy the tokenizer files of the HF release of the base model into \(folder)"
                 }
             }
+            let weightsName = HFCheckpoint.weightsFileName
+            let entries = engine.tensors.map { SafetensorsStreamWriter.Entry(name: $0.name, shape: $0.shape) }
+            let weightsPath = output.stagedPath(weightsName), temporaryPath = output.stagedPath(".\(weightsName).partial")
+            if cache == nil {
+                // Nothing to hash or store in order: every worker writes its tensors where they go.
+                let writer = try ParallelSafetensorsWriter(path: weightsPath, temporaryPath: temporaryPath, entries: entries,
+                                                           dtype: dtype, metadata: ["format": "pt"])
+                try engine.mergeAllTensors(parallelism: parallelism, progress: progress) { index, firstEntry, values in
+                    try writer.write(index, from: firstEntry, values)
+                }
+                try writer.finish()
+            } else {
+                let writer = try SafetensorsStreamWriter(path: weightsPath, temporaryPath: temporaryPath, entries: entries,
+                                                         dtype: dtype, metadata: ["format": "pt"], checksumKey: nil)
+                report.cache = try engine.mergedTensors(cache: cache, parallelism: parallelism, progress: progress) { tensor, values in
+                    try writer.append(tensor.name, values.readOnly)
+                }
+                try writer.finish()
+            }
+            report.files.insert(output.finalPath(weightsName), at: 0)
+
             try output.commit()
             return report
         } catch {

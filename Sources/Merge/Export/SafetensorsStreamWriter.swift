@@ -64,27 +64,39 @@ final class SafetensorsStreamWriter {
         fd = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw MergeWriteError.cannotWrite(file: temporaryPath, reason: String(cString: strerror(errno))) }
 
+        let layout = Self.fileLayout(entries: entries, dtype: dtype, metadata: metadata, checksumKey: checksumKey)
+        checksumOffset = layout.checksumOffset
+        let prefix = layout.prefix
+        do { try prefix.withUnsafeBytes { try writeAll($0) } } catch { abandon(); throw error }
+    }
+
+    /// The bytes before the data section (length + JSON header, padded to 8), where each tensor's data begins in the
+    /// file, and where the checksum placeholder's hex digits sit when there is a checksum key.
+    static func fileLayout(entries: [Entry], dtype: MergeOutputDType, metadata: [String: String],
+                           checksumKey: String?) -> (prefix: [UInt8], tensorOffsets: [Int], checksumOffset: Int?) {
         var meta = metadata
-        if let checksumKey { meta[checksumKey] = Self.checksumPlaceholder }
+        if let checksumKey { meta[checksumKey] = checksumPlaceholder }
         var parts = ["\(SafetensorsWriter.quoted("__metadata__")):{"
                      + meta.sorted { $0.key < $1.key }.map { "\(SafetensorsWriter.quoted($0.key)):\(SafetensorsWriter.quoted($0.value))" }
                          .joined(separator: ",") + "}"]
         var offset = 0
+        var offsets: [Int] = []
         for e in entries {
             let end = offset + e.count * dtype.byteSize
             parts.append("\(SafetensorsWriter.quoted(e.name)):{\"dtype\":\"\(dtype.safetensors.rawValue)\",\"shape\":["
                          + e.shape.map(String.init).joined(separator: ",") + "],\"data_offsets\":[\(offset),\(end)]}")
+            offsets.append(offset)
             offset = end
         }
         var header = Array("{\(parts.joined(separator: ","))}".utf8)
         header += [UInt8](repeating: UInt8(ascii: " "), count: (8 - header.count % 8) % 8)
+        var checksumOffset: Int?
         if let checksumKey {
-            let needle = Array("\(SafetensorsWriter.quoted(checksumKey)):\"\(Self.checksumPlaceholder)\"".utf8)
-            if let at = Self.find(needle, in: header) { checksumOffset = 8 + at + needle.count - Self.checksumPlaceholder.count - 1 }
+            let needle = Array("\(SafetensorsWriter.quoted(checksumKey)):\"\(checksumPlaceholder)\"".utf8)
+            if let at = find(needle, in: header) { checksumOffset = 8 + at + needle.count - checksumPlaceholder.count - 1 }
         }
-        var prefix = withUnsafeBytes(of: UInt64(header.count).littleEndian) { Array($0) }
-        prefix += header
-        do { try prefix.withUnsafeBytes { try writeAll($0) } } catch { abandon(); throw error }
+        let prefix = withUnsafeBytes(of: UInt64(header.count).littleEndian) { Array($0) } + header
+        return (prefix, offsets.map { $0 + prefix.count }, checksumOffset)
     }
 
     deinit { if !done { abandon() } }
@@ -181,10 +193,10 @@ final class SafetensorsStreamWriter {
 
     /// glibc's sync_file_range, which Swift's Glibc module leaves out (it is behind _GNU_SOURCE); nil elsewhere,
     /// and then the final fsync does all the work as before.
-    private typealias SyncFileRange = @convention(c) (Int32, Int64, Int64, UInt32) -> Int32
-    private static let syncFileRange: SyncFileRange? = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "sync_file_range")
+    typealias SyncFileRange = @convention(c) (Int32, Int64, Int64, UInt32) -> Int32
+    static let syncFileRange: SyncFileRange? = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "sync_file_range")
         .map { unsafeBitCast($0, to: SyncFileRange.self) }
-    private static let syncFileRangeWrite: UInt32 = 2  // SYNC_FILE_RANGE_WRITE in <fcntl.h>
+    static let syncFileRangeWrite: UInt32 = 2  // SYNC_FILE_RANGE_WRITE in <fcntl.h>
 
     private func posixError() -> MergeWriteError {
         .cannotWrite(file: temporaryPath, reason: String(cString: strerror(errno)))

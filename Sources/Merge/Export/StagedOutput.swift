@@ -2,7 +2,7 @@
 import Foundation
 
 /// `mergeguard merge` can be killed at any moment (SIGKILL, power loss). Everything is written to
-/// `.<name>.partial-<pid>` next to the target; `commit` syncs it and renames it over the target, so the target path
+/// `.<name>.partial-<pid>` next to the target; `commit` syncs all of it and renames it over the target, so the target path
 /// only ever holds a complete export (the old one or the new one). Leftovers of processes that no longer exist are
 /// deleted when the next export to the same target begins.
 struct StagedOutput {
@@ -45,14 +45,21 @@ struct StagedOutput {
     /// The path a staged file will have once committed.
     func finalPath(_ file: String) -> String { kind == .folder ? (target as NSString).appendingPathComponent(file) : target }
 
-    /// Writes `data` into the staging folder and syncs it.
+    /// Writes `data` into the staging folder and starts its disk writes; `commit` syncs it.
     func write(_ data: Data, as file: String) throws {
-        try Self.writeDurably(data, to: stagedPath(file))
+        try Self.write(data, to: stagedPath(file))
     }
 
-    /// Syncs the staged export and renames it over the target. A folder target that already exists is moved aside
-    /// first (a directory cannot be renamed over a non-empty one) and deleted after.
+    /// Syncs the staged export (every file in a staged folder, then the folder) and renames it over the target. A
+    /// folder target that already exists is moved aside first (a directory cannot be renamed over a non-empty one)
+    /// and deleted after.
     func commit() throws {
+        if kind == .folder {
+            // Files written with `write` have been on their way to the disk since; the weights are synced already.
+            for file in try FileManager.default.contentsOfDirectory(atPath: staging).sorted() {
+                try Self.sync(stagedPath(file))
+            }
+        }
         try Self.sync(staging)
         let parent = (target as NSString).deletingLastPathComponent
         var replaced: String?
@@ -84,7 +91,8 @@ struct StagedOutput {
         }
     }
 
-    static func writeDurably(_ data: Data, to path: String) throws {
+    /// Writes a file and starts (without waiting for) its disk writes, so a later fsync finds them done or under way.
+    static func write(_ data: Data, to path: String) throws {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw posixError(path) }
         defer { close(fd) }
@@ -99,7 +107,7 @@ struct StagedOutput {
                 offset += n
             }
         }
-        guard fsync(fd) == 0 else { throw posixError(path) }
+        _ = SafetensorsStreamWriter.syncFileRange?(fd, 0, Int64(data.count), SafetensorsStreamWriter.syncFileRangeWrite)
     }
 
     /// fsync of a file or a folder (a folder's sync makes the names in it durable).

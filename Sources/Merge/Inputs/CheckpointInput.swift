@@ -63,6 +63,21 @@ public struct CheckpointInput: MergeInput {
         return maxID >= 0 ? maxID + 1 : nil
     }
 
+    /// Whether `readSlice` can read `hfName`: HF safetensors stored as f32 (no decoding, no q/k row reordering).
+    public func readsSlices(_ hfName: String) -> Bool {
+        guard checkpoint.naming == .huggingFace, let reader = checkpoint.source as? any F32RangeReading else { return false }
+        return reader.storesF32(provider.sourceName(forHF: hfName))
+    }
+
+    /// Entries `elements` of tensor `hfName`, when `readsSlices(hfName)`.
+    public func readSlice(_ hfName: String, elements: Range<Int>, into destination: UnsafeMutableBufferPointer<Float>) throws {
+        guard let reader = checkpoint.source as? any F32RangeReading, let pointer = destination.baseAddress,
+              destination.count == elements.count else {
+            throw MergeError.inputSizeMismatch(tensor: hfName, model: path, expected: elements.count, got: destination.count)
+        }
+        try reader.readF32(provider.sourceName(forHF: hfName), elements: elements, into: pointer)
+    }
+
     public func read(_ hfName: String, into destination: UnsafeMutableBufferPointer<Float>) throws -> TensorContribution {
         let name = provider.sourceName(forHF: hfName)
         guard let shape = checkpoint.source.shape(of: name) else {

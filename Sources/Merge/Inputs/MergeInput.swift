@@ -40,7 +40,8 @@ public enum MergeInputs {
     }
 
     /// The first NaN or ±Inf of `values`, refused with the model and tensor named.
-    static func checkFinite(_ values: UnsafeBufferPointer<Float>, model: String, tensor: String) throws {
+    /// `offset` is the index of `values[0]` in the tensor (when checking a slice of it).
+    static func checkFinite(_ values: UnsafeBufferPointer<Float>, model: String, tensor: String, offset: Int = 0) throws {
         // One branch-free pass first (an OR of integers vectorizes; an early-exit isFinite loop does not): a float is
         // NaN or ±Inf exactly when its exponent bits are all ones, and adding one exponent step then carries into
         // bit 31. Only a tensor that fails goes through the loop that finds the index.
@@ -48,7 +49,7 @@ public enum MergeInputs {
         for x in values { carry |= (x.bitPattern & 0x7F80_0000) &+ 0x0080_0000 }
         guard carry & 0x8000_0000 != 0 else { return }
         for i in values.indices where !values[i].isFinite {
-            throw MergeInputError.nonFiniteValue(model: model, tensor: tensor, index: i, value: values[i])
+            throw MergeInputError.nonFiniteValue(model: model, tensor: tensor, index: offset + i, value: values[i])
         }
     }
 }

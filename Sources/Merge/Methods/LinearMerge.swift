@@ -10,6 +10,7 @@ public struct LinearMerge: MergeMethod {
     ]
     public static let basePolicy = BasePolicy.ignored
     public static let modelCount = 1...Int.max
+    public static let elementwise = true
 
     public init() {}
 
@@ -23,8 +24,10 @@ public struct LinearMerge: MergeMethod {
         var start = 0
         while start < output.count {
             let end = min(output.count, start + block)
-            for j in start..<end { output[j] = 0 }
-            for (model, weight) in zip(inputs.models, weights) {
+            // The sum starts at +0 as mergekit's does: `0 +` turns a first product of −0 into +0, as adding it would.
+            let first = inputs.models[0], firstWeight = weights[0]
+            for j in start..<end { output[j] = 0 + first[j] * firstWeight }
+            for (model, weight) in zip(inputs.models.dropFirst(), weights.dropFirst()) {
                 for j in start..<end { output[j] += model[j] * weight }
             }
             if let total { for j in start..<end { output[j] /= total } }

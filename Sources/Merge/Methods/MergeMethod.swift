@@ -12,6 +12,9 @@ public protocol MergeMethod: Sendable {
     static var basePolicy: BasePolicy { get }
     /// How many inputs besides the base it accepts.
     static var modelCount: ClosedRange<Int> { get }
+    /// Whether output entry j depends only on entry j of the inputs (and per-tensor parameters): then a large tensor
+    /// may be merged in slices on several threads.
+    static var elementwise: Bool { get }
 
     init()
 
@@ -26,6 +29,7 @@ public protocol MergeMethod: Sendable {
 
 extension MergeMethod {
     public static func validate(_ parameters: ResolvedParameters) throws {}
+    public static var elementwise: Bool { false }
 
     public var name: String { Self.name }
 }

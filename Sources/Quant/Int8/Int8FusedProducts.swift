@@ -22,15 +22,16 @@ extension Int8MatMul {
                                 _ third: Int8Product? = nil, kernel: Int8Kernel = .active, pool: ThreadPool = .shared) {
         let parts = third == nil ? 2 : 3
         let third = third ?? second
+        precondition(kernel.isSupported, "the \(kernel) kernel is not supported on this CPU")
+        let activations = a.kernelView
         let totalRows = first.weights.rows + second.weights.rows + (parts == 3 ? third.weights.rows : 0)
         let threads = a.rows * totalRows * a.columns < minParallelWork ? 1 : pool.threadCount
         // Chunks sized from the total, so a small matrix (k, v) is not cut into as many tasks as a big one.
         let chunk = threads == 1 ? totalRows : max(16, ((totalRows + threads * 4 - 1) / (threads * 4) + 3) / 4 * 4)
         func job(_ p: Int8Product) -> GemmJob {
             precondition(a.columns == p.weights.columns, "activation width \(a.columns) does not match the weights' \(p.weights.columns)")
-            return GemmJob(gemm: kernel.function, wq: p.weights.values.pointer, ws: p.weights.scales.pointer,
-                           xq: a.values.pointer, xs: a.scales.pointer, blocks: p.weights.blocksPerRow, xrows: a.rows,
-                           wrows: p.weights.rows, y: p.output, chunk: chunk)
+            return GemmJob(gemm: kernel.function, weights: p.weights, activations: activations, xrows: a.rows,
+                           y: p.output, chunk: chunk)
         }
         var group = GemmGroup(jobs: (job(first), job(second), job(third)), parts: parts)
         if threads == 1 {
@@ -52,14 +53,16 @@ extension Int8MatMul {
         let width = gate.weights.rows
         precondition(up.weights.rows == width && width % Int8Matrix.blockSize == 0,
                      "gate and up need the same row count, a multiple of \(Int8Matrix.blockSize)")
+        precondition(kernel.isSupported, "the \(kernel) kernel is not supported on this CPU")
         hidden.reshape(rows: a.rows, columns: width)
         let threads = 2 * a.rows * width * a.columns < minParallelWork ? 1 : pool.threadCount
         let blocks = width / Int8Matrix.blockSize
         let chunk = threads == 1 ? width : max(1, (blocks + threads * 4 - 1) / (threads * 4)) * Int8Matrix.blockSize
+        let activations = a.kernelView
         func job(_ p: Int8Product) -> GemmJob {
-            GemmJob(gemm: kernel.function, wq: p.weights.values.pointer, ws: p.weights.scales.pointer,
-                    xq: a.values.pointer, xs: a.scales.pointer, blocks: p.weights.blocksPerRow, xrows: a.rows,
-                    wrows: width, y: p.output, chunk: chunk)
+            precondition(a.columns == p.weights.columns, "activation width \(a.columns) does not match the weights' \(p.weights.columns)")
+            return GemmJob(gemm: kernel.function, weights: p.weights, activations: activations, xrows: a.rows,
+                           y: p.output, chunk: chunk)
         }
         var context = GatedJob(gate: job(gate), up: job(up), hidden: Unmanaged.passUnretained(hidden))
         if threads == 1 {
@@ -110,11 +113,12 @@ struct GatedJob {
         gate.run(task: t)
         up.run(task: t)
         let first = t * gate.chunk
-        let count = min(gate.chunk, gate.wrows - first)
+        let width = gate.weights.rows
+        let count = min(gate.chunk, width - first)
         let hidden = hidden.takeUnretainedValue()
         for r in 0..<gate.xrows {
-            let g = gate.y + r * gate.wrows + first
-            F32.swiGLU(gate: g, up: up.y + r * up.wrows + first, count: count)
+            let g = gate.y + r * width + first
+            F32.swiGLU(gate: g, up: up.y + r * width + first, count: count)
             hidden.quantize(slice: g, row: r, first: first, count: count)
         }
     }

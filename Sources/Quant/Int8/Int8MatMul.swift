@@ -19,8 +19,7 @@ public enum Int8MatMul {
                                 kernel: Int8Kernel = .active, pool: ThreadPool = .shared) {
         precondition(a.columns == w.columns, "activation width \(a.columns) does not match the weights' \(w.columns)")
         precondition(kernel.isSupported, "the \(kernel) kernel is not supported on this CPU")
-        var job = GemmJob(gemm: kernel.function, wq: w.values.pointer, ws: w.scales.pointer, xq: a.values.pointer,
-                          xs: a.scales.pointer, blocks: w.blocksPerRow, xrows: a.rows, wrows: w.rows, y: y, chunk: w.rows)
+        var job = GemmJob(gemm: kernel.function, weights: w, activations: a.kernelView, xrows: a.rows, y: y, chunk: w.rows)
         let threads = a.rows * w.rows * w.columns < minParallelWork ? 1 : pool.threadCount
         if threads == 1 {
             job.run(task: 0)
@@ -42,31 +41,29 @@ public enum Int8MatMul {
 /// One product split into chunks of output rows; lives on the caller's stack while the pool runs it.
 struct GemmJob {
     let gemm: mg_q8_gemm_fn
-    let wq: UnsafePointer<Int8>, ws: UnsafePointer<Float>
-    let xq: UnsafePointer<Int8>, xs: UnsafePointer<Float>
-    let blocks: Int, xrows: Int, wrows: Int
-    let y: UnsafeMutablePointer<Float>   // (xrows, wrows)
+    let weights: Int8Matrix
+    let activations: mg_q8_activations
+    let xrows: Int
+    let y: UnsafeMutablePointer<Float>   // (xrows, weights.rows)
     var chunk: Int
 
-    init(gemm: mg_q8_gemm_fn, wq: UnsafeMutablePointer<Int8>, ws: UnsafeMutablePointer<Float>,
-         xq: UnsafeMutablePointer<Int8>, xs: UnsafeMutablePointer<Float>, blocks: Int, xrows: Int, wrows: Int,
+    init(gemm: mg_q8_gemm_fn, weights: Int8Matrix, activations: mg_q8_activations, xrows: Int,
          y: UnsafeMutablePointer<Float>, chunk: Int) {
         self.gemm = gemm
-        self.wq = UnsafePointer(wq); self.ws = UnsafePointer(ws)
-        self.xq = UnsafePointer(xq); self.xs = UnsafePointer(xs)
-        self.blocks = blocks; self.xrows = xrows; self.wrows = wrows
+        self.weights = weights
+        self.activations = activations
+        self.xrows = xrows
         self.y = y
         self.chunk = chunk
     }
 
-    var taskCount: Int { (wrows + chunk - 1) / chunk }
+    var taskCount: Int { (weights.rows + chunk - 1) / chunk }
 
     /// Output rows [task·chunk, task·chunk + chunk) of every activation row.
     func run(task: Int) {
         let first = task * chunk
-        let count = min(chunk, wrows - first)
-        let columns = blocks * Int8Matrix.blockSize
-        gemm(wq + first * columns, ws + first * blocks, xq, xs, Int64(blocks), Int64(xrows), Int64(count),
-             y + first, Int64(wrows))
+        let count = min(chunk, weights.rows - first)
+        gemm(weights.kernelView(firstRow: first), activations, Int64(weights.blocksPerRow), Int64(xrows), Int64(count),
+             y + first, Int64(weights.rows))
     }
 }

@@ -1,16 +1,23 @@
-// Int8 weights in blocks of 32 values with one f32 scale per block (Q8_0-like), quantized once at load.
+// Int8 weights in blocks of 32 values with one f32 scale and one f32 offset per block, quantized once at load.
 import CKernels
 
-/// A matrix (rows, columns) as int8 values plus per-block scales, x ≈ scale · q.
+/// A matrix (rows, columns) as int8 values plus per-block scales and offsets, w ≈ scale · q + offset.
 ///
-/// Layout: plain row-major values (rows, columns) and a separate row-major scale table (rows, columns / 32).
+/// Why an offset (affine blocks, not Q8_0's symmetric ones): the weights arrive dequantized from Q4_1/Q8_0 (or
+/// merged), and a block dequantized from Q4_1 is d·q + m with 16 levels that a symmetric int8 grid cannot hold;
+/// requantizing it symmetrically was half of the int8 model's logit error on SmolLM2. With an offset, every block
+/// that is already on a grid of ≤ 255 points is stored exactly, and any other block is rounded to a grid of 253
+/// steps over its range (about half the step of symmetric ±127), shifted per block so that merges stay unbiased
+/// (q8_quantize.c). The offset costs one f32 per block and, in the kernels, one dot product per row of offsets
+/// against the activations' block sums.
+///
+/// Layout: plain row-major values (rows, columns) and separate row-major scale and offset tables (rows, columns / 32).
 /// - Values and scales apart, not interleaved 34-byte blocks: every block then starts on a 32-byte boundary
 ///   (the buffer is 64-byte aligned and rows are whole blocks), so one block is exactly one ymm load.
 /// - Rows not interleaved in groups of 4: the micro-kernels read 4 rows as 4 sequential streams, which the hardware
 ///   prefetcher follows as well as one interleaved stream, and any row count works without padding rows.
-/// - f32 scales, not f16: 4 bytes per 32 values (12.5% over the values, vs 6% for f16) buys a plain broadcast in
-///   the kernels with no conversion and no rounding of the scale; at decode the extra bytes cost about 6% of
-///   the weight traffic, which we accept for exactness of the scale.
+/// - f32 scales and offsets, not f16: a plain broadcast in the kernels with no conversion, and no rounding of a
+///   grid's step or point (an f16 offset would break exactness); 8 bytes per 32 values.
 public struct Int8Matrix: Sendable {
     public static let blockSize = Int(MG_Q8_BLOCK)
 
@@ -18,6 +25,7 @@ public struct Int8Matrix: Sendable {
     public let columns: Int
     public let values: AlignedBuffer<Int8>   // (rows, columns)
     public let scales: AlignedBuffer<Float>  // (rows, columns / blockSize)
+    public let offsets: AlignedBuffer<Float> // (rows, columns / blockSize)
 
     public var blocksPerRow: Int { columns / Self.blockSize }
 
@@ -30,7 +38,8 @@ public struct Int8Matrix: Sendable {
         self.columns = columns
         values = AlignedBuffer(count: rows * columns)
         scales = AlignedBuffer(count: rows * (columns / Self.blockSize))
-        mg_q8_quantize(weights, Int64(rows), Int64(columns), values.pointer, scales.pointer)
+        offsets = AlignedBuffer(count: rows * (columns / Self.blockSize))
+        mg_q8_quantize_weights(weights, Int64(rows), Int64(columns), values.pointer, scales.pointer, offsets.pointer)
     }
 
     public init(quantizing weights: AlignedBuffer<Float>, rows: Int, columns: Int) throws(Int8Error) {
@@ -38,13 +47,22 @@ public struct Int8Matrix: Sendable {
         try self.init(quantizing: UnsafePointer(weights.pointer), rows: rows, columns: columns)
     }
 
-    /// Writes row `row` back as f32 (scale · q), for error checks and for code that needs f32 weights again.
+    /// Bytes of values, scales and offsets.
+    public var byteCount: Int { values.byteCount + scales.byteCount + offsets.byteCount }
+
+    /// The kernels' view of rows [first, first + count) (the caller keeps the matrix alive).
+    func kernelView(firstRow first: Int = 0) -> mg_q8_weights {
+        mg_q8_weights(q: values.pointer + first * columns, scales: scales.pointer + first * blocksPerRow,
+                      offsets: offsets.pointer + first * blocksPerRow)
+    }
+
+    /// Writes row `row` back as f32 (scale · q + offset), for error checks and for code that needs f32 weights again.
     public func dequantize(row: Int, into out: UnsafeMutablePointer<Float>) {
         let nb = blocksPerRow
         for b in 0..<nb {
-            let scale = scales[row * nb + b]
+            let scale = scales[row * nb + b], offset = offsets[row * nb + b]
             let q = values.pointer + row * columns + b * Self.blockSize
-            for k in 0..<Self.blockSize { out[b * Self.blockSize + k] = scale * Float(q[k]) }
+            for k in 0..<Self.blockSize { out[b * Self.blockSize + k] = scale * Float(q[k]) + offset }
         }
     }
 }

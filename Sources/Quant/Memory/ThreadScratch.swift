@@ -2,12 +2,13 @@
 import Foundation
 
 /// Float scratch owned by the calling thread (attention scores of the head a pool task is working on); grows only
-/// when a call needs more than it has, so the token loop stops allocating after the first longest sequence.
+/// when a call needs more than it has, at least doubling: decode asks for one position more every token, and
+/// growing to the exact size would reallocate on every token of a sequence longer than any before it.
 public final class ThreadScratch {
     private var storage = AlignedBuffer<Float>(count: 0)
 
     public func floats(_ count: Int) -> UnsafeMutablePointer<Float> {
-        if storage.count < count { storage = AlignedBuffer(count: count) }
+        if storage.count < count { storage = AlignedBuffer(count: max(count, 2 * storage.count, 1024)) }
         return storage.pointer
     }
 

@@ -1,0 +1,96 @@
+// An export without the merge cache: every worker merges a tensor and writes it straight to its place in the file.
+import Foundation
+import Quant
+
+/// The safetensors header fixes every tensor's offset before any is merged, so workers need not hand their results
+/// to one writer in order: each `pwrite`s its tensor where it belongs and starts its writeback, and the copy into
+/// the page cache (a seventh of a linear merge) runs on every core. The file appears at `path` only on `finish`
+/// (temporary file, fsync, rename, fsync of the folder), as with `SafetensorsStreamWriter`, and is byte-identical
+/// to what that writer produces.
+final class ParallelSafetensorsWriter: @unchecked Sendable {
+    // @unchecked Sendable: `fd` and the layout are fixed after init; workers write disjoint ranges of the file.
+    let path: String
+    let temporaryPath: String
+    let dtype: MergeOutputDType
+    private let entries: [SafetensorsStreamWriter.Entry]
+    private let offsets: [Int]
+    private var fd: Int32
+
+    init(path: String, temporaryPath: String, entries: [SafetensorsStreamWriter.Entry], dtype: MergeOutputDType,
+         metadata: [String: String]) throws {
+        self.path = path
+        self.temporaryPath = temporaryPath
+        self.entries = entries
+        self.dtype = dtype
+        let layout = SafetensorsStreamWriter.fileLayout(entries: entries, dtype: dtype, metadata: metadata, checksumKey: nil)
+        offsets = layout.tensorOffsets
+        fd = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw MergeWriteError.cannotWrite(file: temporaryPath, reason: String(cString: strerror(errno))) }
+        do { try layout.prefix.withUnsafeBytes { try write($0, at: 0) } } catch { abandon(); throw error }
+    }
+
+    deinit { if fd >= 0 { abandon() } }
+
+    /// Writes entries `firstEntry...` of tensor `index`; any thread may call this, each with a different part.
+    func write(_ index: Int, from firstEntry: Int, _ values: UnsafeBufferPointer<Float>) throws {
+        precondition(firstEntry + values.count <= entries[index].count, "ParallelSafetensorsWriter: \(entries[index].name) overrun")
+        let offset = offsets[index] + firstEntry * dtype.byteSize
+        switch dtype {
+        case .f32:
+            try write(UnsafeRawBufferPointer(values), at: offset)
+        case .bf16:
+            // In slices, so the conversion buffer stays small for large tensors.
+            let chunk = 1 << 20
+            var conversion = [UInt16](repeating: 0, count: min(chunk, values.count))
+            var start = 0
+            while start < values.count {
+                let n = min(chunk, values.count - start)
+                for i in 0..<n { conversion[i] = floatToBF16(values[start + i]).littleEndian }
+                try conversion.withUnsafeBytes { raw in
+                    try write(UnsafeRawBufferPointer(rebasing: raw[0..<(n * 2)]), at: offset + start * 2)
+                }
+                start += n
+            }
+        }
+        // Start the disk writes now (without waiting) so they overlap the rest of the merge instead of all waiting
+        // for the final fsync.
+        _ = SafetensorsStreamWriter.syncFileRange?(fd, Int64(offset), Int64(values.count * dtype.byteSize),
+                                                   SafetensorsStreamWriter.syncFileRangeWrite)
+    }
+
+    /// Syncs and renames into place; every tensor must have been written.
+    func finish() throws {
+        do {
+            guard fsync(fd) == 0 else { throw posixError() }
+            close(fd)
+            fd = -1
+            guard rename(temporaryPath, path) == 0 else { throw posixError() }
+        } catch {
+            abandon()
+            throw error
+        }
+        SafetensorsStreamWriter.syncFolder(of: path)
+    }
+
+    /// Closes and deletes the temporary file.
+    func abandon() {
+        if fd >= 0 { close(fd); fd = -1 }
+        unlink(temporaryPath)
+    }
+
+    private func write(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws {
+        var done = 0
+        while done < bytes.count {
+            let n = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset + done))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw posixError()
+            }
+            done += n
+        }
+    }
+
+    private func posixError() -> MergeWriteError {
+        .cannotWrite(file: temporaryPath, reason: String(cString: strerror(errno)))
+    }
+}

@@ -1,0 +1,39 @@
+// On the served (int8) path a prompt row's numbers do not depend on how the prompt was cut into chunks: the prefix
+// cache restores rows that an earlier prompt computed in other chunks, and the same seed must still give the same
+// text. (The f32 reference path is not held to this: OpenBLAS blocks its products by the row count.)
+import Testing
+@testable import Inference
+
+extension ChatEndToEndTests {
+    /// The default model as the server runs it: int8 linear layers.
+    static let int8Chat: Result<ChatModel, Error> = Result {
+        try ChatModel.load(path: Fixtures.smolLM2GGUF, linear: LlamaWeights.int8Linear)
+    }
+}
+
+@Suite(.serialized) struct ChunkInvarianceTests {
+    @Test func promptSplitAnywhereGivesTheSameLogitsAndCache() throws {
+        let chat = try ChatEndToEndTests.int8Chat.get()
+        let model = chat.model
+        let prompt = try chat.promptTokens(for: [ChatMessage(role: "user", content: "What is the capital of France?")])
+        let state = model.makeState(maxBatch: 64, maxPositions: 128)
+        let whole = model.makeCache(capacity: 128)
+        let reference = Array(try model.forward(runs: [SequenceRun(tokens: prompt[...], cache: whole, isPrompt: true)], state: state))
+        for split in [1, 7, prompt.count / 2, prompt.count - 1] {
+            let cache = model.makeCache(capacity: 128)
+            _ = try model.forward(runs: [SequenceRun(tokens: prompt[..<split], cache: cache, isPrompt: true)], state: state)
+            let logits = Array(try model.forward(runs: [SequenceRun(tokens: prompt[split...], cache: cache, isPrompt: true)], state: state))
+            var worst: Float = 0
+            for (a, b) in zip(reference, logits) { worst = max(worst, abs(a - b)) }
+            var worstKV: Float = 0
+            for l in 0..<model.config.layerCount {
+                for i in 0..<(prompt.count * model.config.kvDim) {
+                    worstKV = max(worstKV, abs(whole.keys[l].pointer[i] - cache.keys[l].pointer[i]),
+                                  abs(whole.values[l].pointer[i] - cache.values[l].pointer[i]))
+                }
+            }
+            #expect(worst == 0 && worstKV == 0, "split at \(split): logits differ by \(worst), KV rows by \(worstKV)")
+        }
+    }
+}
+
