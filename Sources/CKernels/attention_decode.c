@@ -7,6 +7,7 @@
 // do not inline across modules) and ran on the baseline ISA; here the head's output accumulators stay in registers
 // across positions and the 8-lane loops become single ymm operations on AVX2 machines.
 #include "CKernels.h"
+#include "softmax_reference.h"
 #include <math.h>
 
 // A fused multiply-add rounds once where the reference rounds twice (mul, then add): keep them separate.
@@ -28,20 +29,6 @@ static inline __attribute__((always_inline)) float dot_like_reference(const floa
     return sum;
 }
 
-static inline __attribute__((always_inline)) void softmax_like_reference(float *x, int64_t n) {
-    if (n <= 0) return;
-    float max_value = x[0];
-    for (int64_t i = 1; i < n; i++)
-        if (x[i] > max_value) max_value = x[i];
-    float sum = 0;
-    for (int64_t i = 0; i < n; i++) {
-        const float e = expf(x[i] - max_value);
-        x[i] = e;
-        sum += e;
-    }
-    const float inverse = 1 / sum;
-    for (int64_t i = 0; i < n; i++) x[i] *= inverse;
-}
 
 static inline __attribute__((always_inline)) void attention_head(const float *q, const float *keys,
                                                                  const float *values, int64_t positions,

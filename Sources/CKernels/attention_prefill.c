@@ -5,6 +5,7 @@
 // values in registers while streaming V. Rows past a tile's causal limit are skipped, not masked afterwards. The
 // softmax exponentials are vectorized too (expf was a fifth of the kernel's time).
 #include "CKernels.h"
+#include "softmax_reference.h"
 #include <math.h>
 
 #define ROW_TILE 4
@@ -35,17 +36,7 @@ static inline __attribute__((always_inline)) void transpose_keys(const float *ke
 
 /// Softmax of row i over its visible positions; the rest of the row up to `positions` becomes zero.
 static inline __attribute__((always_inline)) void causal_softmax(float *s, int64_t visible, int64_t positions) {
-    float max_value = s[0];
-    for (int64_t p = 1; p < visible; p++)
-        if (s[p] > max_value) max_value = s[p];
-    float sum = 0;
-    for (int64_t p = 0; p < visible; p++) {
-        const float e = expf(s[p] - max_value);
-        s[p] = e;
-        sum += e;
-    }
-    const float inverse = 1 / sum;
-    for (int64_t p = 0; p < visible; p++) s[p] *= inverse;
+    softmax_like_reference(s, visible);
     for (int64_t p = visible; p < positions; p++) s[p] = 0;
 }
 

@@ -35,23 +35,7 @@ final class ParallelSafetensorsWriter: @unchecked Sendable {
     func write(_ index: Int, from firstEntry: Int, _ values: UnsafeBufferPointer<Float>) throws {
         precondition(firstEntry + values.count <= entries[index].count, "ParallelSafetensorsWriter: \(entries[index].name) overrun")
         let offset = offsets[index] + firstEntry * dtype.byteSize
-        switch dtype {
-        case .f32:
-            try write(UnsafeRawBufferPointer(values), at: offset)
-        case .bf16:
-            // In slices, so the conversion buffer stays small for large tensors.
-            let chunk = 1 << 20
-            var conversion = [UInt16](repeating: 0, count: min(chunk, values.count))
-            var start = 0
-            while start < values.count {
-                let n = min(chunk, values.count - start)
-                for i in 0..<n { conversion[i] = floatToBF16(values[start + i]).littleEndian }
-                try conversion.withUnsafeBytes { raw in
-                    try write(UnsafeRawBufferPointer(rebasing: raw[0..<(n * 2)]), at: offset + start * 2)
-                }
-                start += n
-            }
-        }
+        try dtype.withBytes(of: values) { start, bytes in try write(bytes, at: offset + start * dtype.byteSize) }
         // Start the disk writes now (without waiting) so they overlap the rest of the merge instead of all waiting
         // for the final fsync.
         _ = SafetensorsStreamWriter.syncFileRange?(fd, Int64(offset), Int64(values.count * dtype.byteSize),
@@ -60,16 +44,7 @@ final class ParallelSafetensorsWriter: @unchecked Sendable {
 
     /// Syncs and renames into place; every tensor must have been written.
     func finish() throws {
-        do {
-            guard fsync(fd) == 0 else { throw posixError() }
-            close(fd)
-            fd = -1
-            guard rename(temporaryPath, path) == 0 else { throw posixError() }
-        } catch {
-            abandon()
-            throw error
-        }
-        SafetensorsStreamWriter.syncFolder(of: path)
+        try SafetensorsStreamWriter.syncAndRename(&fd, temporaryPath, to: path, abandon: abandon)
     }
 
     /// Closes and deletes the temporary file.

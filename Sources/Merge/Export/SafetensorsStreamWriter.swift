@@ -8,6 +8,27 @@ public enum MergeOutputDType: String, Sendable, CaseIterable {
 
     var safetensors: SafetensorsDType { self == .f32 ? .f32 : .bf16 }
     var byteSize: Int { self == .f32 ? 4 : 2 }
+
+    /// Hands `body` the bytes of `values` in this type, in order: f32 as they are, bf16 converted one slice of at
+    /// most 2^20 values at a time so the conversion buffer stays small for large tensors. `start` is the slice's
+    /// first value.
+    func withBytes(of values: UnsafeBufferPointer<Float>,
+                   _ body: (_ start: Int, _ bytes: UnsafeRawBufferPointer) throws -> Void) rethrows {
+        switch self {
+        case .f32:
+            try body(0, UnsafeRawBufferPointer(values))
+        case .bf16:
+            let chunk = 1 << 20
+            var bits = [UInt16](repeating: 0, count: min(chunk, values.count))
+            var start = 0
+            while start < values.count {
+                let n = min(chunk, values.count - start)
+                for i in 0..<n { bits[i] = floatToBF16(values[start + i]).littleEndian }
+                try bits.withUnsafeBytes { raw in try body(start, UnsafeRawBufferPointer(rebasing: raw[0..<(n * 2)])) }
+                start += n
+            }
+        }
+    }
 }
 
 public enum MergeWriteError: Error, Equatable, CustomStringConvertible, LocalizedError {
@@ -107,26 +128,9 @@ final class SafetensorsStreamWriter {
             throw MergeWriteError.outOfOrder(file: path, expected: next < entries.count ? entries[next].name : nil, got: name)
         }
         next += 1
-        switch dtype {
-        case .f32:
-            let raw = UnsafeRawBufferPointer(values)
-            if hashes { digest.update(raw) }
-            try writeAll(raw)
-        case .bf16:
-            // In slices, so the conversion scratch stays small for large tensors.
-            let chunk = 1 << 20
-            var bits = [UInt16](repeating: 0, count: min(chunk, values.count))
-            var start = 0
-            while start < values.count {
-                let n = min(chunk, values.count - start)
-                for i in 0..<n { bits[i] = floatToBF16(values[start + i]).littleEndian }
-                try bits.withUnsafeBytes { raw in
-                    let slice = UnsafeRawBufferPointer(rebasing: raw[0..<(n * 2)])
-                    if hashes { digest.update(slice) }
-                    try writeAll(slice)
-                }
-                start += n
-            }
+        try dtype.withBytes(of: values) { _, bytes in
+            if hashes { digest.update(bytes) }
+            try writeAll(bytes)
         }
     }
 
@@ -145,16 +149,12 @@ final class SafetensorsStreamWriter {
                 let written = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, off_t(checksumOffset)) }
                 guard written == bytes.count else { throw posixError() }
             }
-            guard fsync(fd) == 0 else { throw posixError() }
-            close(fd)
-            fd = -1
-            guard rename(temporaryPath, path) == 0 else { throw posixError() }
         } catch {
             abandon()
             throw error
         }
+        try Self.syncAndRename(&fd, temporaryPath, to: path, abandon: abandon)
         done = true
-        Self.syncFolder(of: path)
         return hex
     }
 
@@ -200,6 +200,22 @@ final class SafetensorsStreamWriter {
 
     private func posixError() -> MergeWriteError {
         .cannotWrite(file: temporaryPath, reason: String(cString: strerror(errno)))
+    }
+
+    /// The commit of a written temporary file: fsync, close, rename over `path`, then sync the folder so the rename
+    /// itself survives a crash. On a failure `abandon` (which deletes the temporary file) runs and the error is thrown.
+    static func syncAndRename(_ fd: inout Int32, _ temporaryPath: String, to path: String, abandon: () -> Void) throws {
+        let failure = { MergeWriteError.cannotWrite(file: temporaryPath, reason: String(cString: strerror(errno))) }
+        do {
+            guard fsync(fd) == 0 else { throw failure() }
+            close(fd)
+            fd = -1
+            guard rename(temporaryPath, path) == 0 else { throw failure() }
+        } catch {
+            abandon()
+            throw error
+        }
+        syncFolder(of: path)
     }
 
     /// So the rename itself survives a crash.
