@@ -34,10 +34,11 @@ let package = Package(
         .target(name: "API", dependencies: ["Merge", "Inference", "CMicroHTTPD"], path: "Sources/API",
                 swiftSettings: fastMath),
         .executableTarget(name: "mergeguard", dependencies: ["API", "Merge", "Evaluation", "Inference", "CJemalloc", "CJemallocOptions"], swiftSettings: fastMath),
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "QuantTests", dependencies: ["Quant"], path: "Tests/QuantTests"),
-        .testTarget(name: "InferenceTests", dependencies: ["Inference", "Quant"], path: "Tests/InferenceTests"),
-        .testTarget(name: "MergeTests", dependencies: ["Merge"], path: "Tests/MergeTests"),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation"], path: "Tests/EvaluationTests"),
-        .testTarget(name: "APITests", dependencies: ["API"], path: "Tests/APITests"),
+        .testTarget(name: "InferenceTests", dependencies: ["Inference", "Quant", "TestSupport"], path: "Tests/InferenceTests"),
+        .testTarget(name: "MergeTests", dependencies: ["Merge", "TestSupport"], path: "Tests/MergeTests"),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "TestSupport"], path: "Tests/EvaluationTests"),
+        .testTarget(name: "APITests", dependencies: ["API", "TestSupport"], path: "Tests/APITests"),
     ]
 )

@@ -1,12 +1,13 @@
 // models.json parsing: defaults, relative paths, and errors that name the field path.
 import Foundation
+import TestSupport
 import Testing
 @testable import API
 
 struct ModelRegistryTests {
     /// A folder with a fake base and two donors (the registry checks paths exist, not what they hold).
     static func folder() throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mergeguard-registry-\(UUID().uuidString)")
+        let dir = try ScratchDirectory.make(prefix: "mergeguard-registry")
         try FileManager.default.createDirectory(at: dir.appendingPathComponent("donors/a"), withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: dir.appendingPathComponent("donors/b"), withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: dir.appendingPathComponent("suspect"), withIntermediateDirectories: true)

@@ -1,5 +1,6 @@
 // How replies are scored: first whole-word label (any case), numbers after the last '='.
 import Foundation
+import TestSupport
 import Testing
 @testable import Evaluation
 
@@ -42,9 +43,9 @@ struct LabelExtractorTests {
 
 struct EvalSetTests {
     func write(_ text: String) throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("eval-\(UUID().uuidString).jsonl").path
-        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
-        return path
+        let file = try ScratchDirectory.make(prefix: "mergeguard-eval").appendingPathComponent("set.jsonl")
+        try Data(text.utf8).write(to: file)
+        return file.path
     }
 
     @Test func readsRowsLabelsAndLimit() throws {

@@ -1,5 +1,6 @@
 // Where tests find committed fixtures (Tests/Fixtures) and the set-up's downloaded model (models/).
 import Foundation
+import TestSupport
 
 enum Fixtures {
     /// The repository root, found from this file's location so tests run from any working directory.
@@ -18,10 +19,6 @@ enum Fixtures {
     /// The same weights as an HF folder (config.json + model.safetensors + tokenizer files), made by the set-up.
     static let smolLM2HFFolder = repositoryRoot.appendingPathComponent("models/SmolLM2-135M-Instruct-hf").path
 
-    /// A scratch directory unique to one test.
-    static func temporaryDirectory() throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mergeguard-test-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        return dir
-    }
+    /// A scratch directory unique to one test, removed when the test process exits.
+    static func temporaryDirectory() throws -> URL { try ScratchDirectory.make(prefix: "mergeguard-test") }
 }

@@ -1,5 +1,6 @@
 // Tiny Llama checkpoints and LoRA adapters written to scratch folders, for merge-on-load logic tests.
 import Foundation
+import TestSupport
 import Inference
 @testable import Merge
 
@@ -155,9 +156,5 @@ enum MergeLoadFixtures {
 
     static func adapter(_ name: String) -> String { zooAdapters.appendingPathComponent(name).path }
 
-    static func temporaryDirectory() throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mergeguard-mergeload-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        return dir
-    }
+    static func temporaryDirectory() throws -> URL { try ScratchDirectory.make(prefix: "mergeguard-mergeload") }
 }
