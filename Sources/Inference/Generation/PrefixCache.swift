@@ -18,12 +18,11 @@ final class PrefixCache {
     /// Positions all entries may hold together (each costs 2·layers·kvDim floats: 46 KB for SmolLM2).
     let budgetPositions: Int
     private var entries: [Entry] = []
-    private var heldPositions = 0
     private var clock: UInt64 = 0
 
     init(budgetPositions: Int) { self.budgetPositions = budgetPositions }
 
-    var positionsHeld: Int { heldPositions }
+    var positionsHeld: Int { entries.reduce(0) { $0 + $1.tokens.count } }
 
     /// Copies the rows of the longest stored prefix of `prompt` into the empty `cache` and returns its length (0 when
     /// nothing matches). The last prompt token is never restored: it must run to give the first logits.
@@ -48,20 +47,17 @@ final class PrefixCache {
     func remember(prompt: [Int32], from cache: KVCache) {
         guard prompt.count <= budgetPositions, cache.count >= prompt.count, !prompt.isEmpty else { return }
         clock += 1
-        if let i = entries.firstIndex(where: { $0.tokens.count >= prompt.count && Self.sharedLength($0.tokens, prompt, limit: prompt.count) == prompt.count }) {
+        if let i = entries.firstIndex(where: { $0.tokens.starts(with: prompt) }) {
             entries[i].lastUse = clock
             return
         }
-        for entry in entries where prompt.starts(with: entry.tokens) { heldPositions -= entry.tokens.count }
         entries.removeAll { prompt.starts(with: $0.tokens) }
-        while heldPositions + prompt.count > budgetPositions, let oldest = entries.indices.min(by: { entries[$0].lastUse < entries[$1].lastUse }) {
-            heldPositions -= entries[oldest].tokens.count
+        while positionsHeld + prompt.count > budgetPositions, let oldest = entries.indices.min(by: { entries[$0].lastUse < entries[$1].lastUse }) {
             entries.remove(at: oldest)
         }
         let rows = KVCache(layerCount: cache.layerCount, kvDim: cache.kvDim, capacity: prompt.count)
         rows.copyRows(from: cache, count: prompt.count)
         entries.append(Entry(tokens: prompt, rows: rows, lastUse: clock))
-        heldPositions += prompt.count
     }
 
     private static func sharedLength(_ a: [Int32], _ b: [Int32], limit: Int) -> Int {
