@@ -4,16 +4,9 @@
 import Testing
 @testable import Inference
 
-extension ChatEndToEndTests {
-    /// The default model as the server runs it: int8 linear layers.
-    static let int8Chat: Result<ChatModel, Error> = Result {
-        try ChatModel.load(path: Fixtures.smolLM2GGUF, linear: LlamaWeights.int8Linear)
-    }
-}
-
 @Suite(.serialized) struct ChunkInvarianceTests {
     @Test func promptSplitAnywhereGivesTheSameLogitsAndCache() throws {
-        let chat = try ChatEndToEndTests.int8Chat.get()
+        let chat = try SmolLM2Int8.chat.get()
         let model = chat.model
         let prompt = try chat.promptTokens(for: [ChatMessage(role: "user", content: "What is the capital of France?")])
         let state = model.makeState(maxBatch: 64, maxPositions: 128)

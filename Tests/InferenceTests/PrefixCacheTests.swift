@@ -64,7 +64,7 @@ import Testing
     /// Requests one after another (so each finds the previous prompts stored); returns texts, logprobs and the
     /// prompt tokens the engine reused.
     static func answers(prefixCachePositions: Int, prompts: [[Int32]]) throws -> ([String], [[Float]], Int) {
-        let chat = try ChatEndToEndTests.int8Chat.get()
+        let chat = try SmolLM2Int8.chat.get()
         var configuration = BatchEngineConfiguration()
         configuration.contextLength = 256
         configuration.prefixCachePositions = prefixCachePositions
@@ -91,7 +91,7 @@ import Testing
     static let chunk = 8
 
     @Test func reusedRowsGiveBitForBitTheAnswersOfAFreshPrefill() throws {
-        let chat = try ChatEndToEndTests.int8Chat.get()
+        let chat = try SmolLM2Int8.chat.get()
         let first = [ChatMessage(role: "user", content: "What is the capital of France?")]
         let prompts = try [
             chat.promptTokens(for: first),
