@@ -54,9 +54,12 @@ static inline __attribute__((always_inline)) void attention_head(const float *q,
     }
 }
 
-void mg_attention_decode_head(const float *q, const float *keys, const float *values, int64_t positions,
-                              int64_t stride, int64_t head_dim, float scale, float *scores, float *out) {
-    attention_head(q, keys, values, positions, stride, head_dim, scale, scores, out);
+void mg_attention_decode_heads(const float *q, int64_t heads, const float *keys, const float *values,
+                               int64_t positions, int64_t stride, int64_t head_dim, float scale, float *scores,
+                               float *out) {
+    for (int64_t g = 0; g < heads; g++)
+        attention_head(q + g * head_dim, keys, values, positions, stride, head_dim, scale, scores + g * positions,
+                       out + g * head_dim);
 }
 
 // The same operations with ymm intrinsics: left to itself the compiler split the dot product into xmm halves.
@@ -125,44 +128,66 @@ static inline __attribute__((always_inline)) AVX2 void dot8_avx2(const float *q,
     _mm256_storeu_ps(scores, _mm256_mul_ps(sum, _mm256_set1_ps(scale)));
 }
 
-AVX2 void mg_attention_decode_head_avx2(const float *q, const float *keys, const float *values, int64_t positions,
-                                        int64_t stride, int64_t head_dim, float scale, float *scores, float *out) {
+/// out[g] += Σ_p scores[g][p] · v_p over WIDTH ymm of output (8·WIDTH values from `dim` on) for HEADS query heads
+/// at once: each value vector is loaded once for all heads. Per output lane the operations are the reference's
+/// (acc = acc + score·v in position order, starting from zero), so results do not depend on WIDTH or HEADS.
+#define WEIGHTED_SUM(HEADS, WIDTH)                                                                                    \
+    do {                                                                                                             \
+        __m256 acc[HEADS][WIDTH];                                                                                    \
+        for (int g = 0; g < HEADS; g++)                                                                              \
+            for (int k = 0; k < WIDTH; k++) acc[g][k] = _mm256_setzero_ps();                                         \
+        for (int64_t p = 0; p < positions; p++) {                                                                    \
+            const float *v = values + p * stride + dim;                                                              \
+            __m256 vk[WIDTH];                                                                                        \
+            for (int k = 0; k < WIDTH; k++) vk[k] = _mm256_loadu_ps(v + k * LANES);                                  \
+            for (int g = 0; g < HEADS; g++) {                                                                        \
+                const __m256 a = _mm256_broadcast_ss(scores + (first + g) * positions + p);                          \
+                for (int k = 0; k < WIDTH; k++) acc[g][k] = _mm256_add_ps(acc[g][k], _mm256_mul_ps(a, vk[k]));       \
+            }                                                                                                        \
+        }                                                                                                            \
+        for (int g = 0; g < HEADS; g++)                                                                              \
+            for (int k = 0; k < WIDTH; k++) _mm256_storeu_ps(out + (first + g) * head_dim + dim + k * LANES, acc[g][k]); \
+    } while (0)
+
+/// The query heads first ..< first + count (count 1-3) of the value phase, over output values dim ..< dim + 8·width.
+static inline __attribute__((always_inline)) AVX2 void weighted_sum(const float *scores, const float *values,
+                                                                   int64_t positions, int64_t stride, int64_t head_dim,
+                                                                   int64_t first, int count, int64_t dim, int width,
+                                                                   float *out) {
+    if (width == 4) {
+        if (count == 3) WEIGHTED_SUM(3, 4); else if (count == 2) WEIGHTED_SUM(2, 4); else WEIGHTED_SUM(1, 4);
+    } else {
+        if (count == 3) WEIGHTED_SUM(3, 1); else if (count == 2) WEIGHTED_SUM(2, 1); else WEIGHTED_SUM(1, 1);
+    }
+}
+
+AVX2 void mg_attention_decode_heads_avx2(const float *q, int64_t heads, const float *keys, const float *values,
+                                         int64_t positions, int64_t stride, int64_t head_dim, float scale,
+                                         float *scores, float *out) {
+    // Scores, eight positions at a time for every head: the eight keys stay in L1 while each head uses them.
     int64_t p = 0;
     if (head_dim % (2 * LANES) == 0)
-        for (; p + LANES <= positions; p += LANES) dot8_avx2(q, keys + p * stride, stride, head_dim, scale, scores + p);
-    for (; p < positions; p++) scores[p] = dot_avx2(q, keys + p * stride, head_dim) * scale;
-    softmax_like_reference(scores, positions);
-    int64_t i = 0;
-    // Eight ymm of output (64 values) at a time: eight independent add chains hide the add latency.
-    for (; i + 8 * LANES <= head_dim; i += 8 * LANES) {
-        __m256 acc[8];
-        for (int k = 0; k < 8; k++) acc[k] = _mm256_setzero_ps();
-        for (int64_t p = 0; p < positions; p++) {
-            const __m256 a = _mm256_broadcast_ss(scores + p);
-            const float *v = values + p * stride + i;
-            for (int k = 0; k < 8; k++) acc[k] = _mm256_add_ps(acc[k], _mm256_mul_ps(a, _mm256_loadu_ps(v + k * LANES)));
-        }
-        for (int k = 0; k < 8; k++) _mm256_storeu_ps(out + i + k * LANES, acc[k]);
-    }
-    // Four ymm of output (32 values) at a time stay in registers over all positions.
-    for (; i + 4 * LANES <= head_dim; i += 4 * LANES) {
-        __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
-        for (int64_t p = 0; p < positions; p++) {
-            const __m256 a = _mm256_broadcast_ss(scores + p);
-            const float *v = values + p * stride + i;
-            for (int k = 0; k < 4; k++) acc[k] = _mm256_add_ps(acc[k], _mm256_mul_ps(a, _mm256_loadu_ps(v + k * LANES)));
-        }
-        for (int k = 0; k < 4; k++) _mm256_storeu_ps(out + i + k * LANES, acc[k]);
-    }
-    for (; i + LANES <= head_dim; i += LANES) {
-        __m256 acc = _mm256_setzero_ps();
-        for (int64_t p = 0; p < positions; p++)
-            acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_broadcast_ss(scores + p), _mm256_loadu_ps(values + p * stride + i)));
-        _mm256_storeu_ps(out + i, acc);
-    }
-    for (; i < head_dim; i++) {
-        float acc = 0;
-        for (int64_t p = 0; p < positions; p++) acc = acc + scores[p] * values[p * stride + i];
-        out[i] = acc;
+        for (; p + LANES <= positions; p += LANES)
+            for (int64_t g = 0; g < heads; g++)
+                dot8_avx2(q + g * head_dim, keys + p * stride, stride, head_dim, scale, scores + g * positions + p);
+    for (; p < positions; p++)
+        for (int64_t g = 0; g < heads; g++)
+            scores[g * positions + p] = dot_avx2(q + g * head_dim, keys + p * stride, head_dim) * scale;
+    for (int64_t g = 0; g < heads; g++) softmax_like_reference(scores + g * positions, positions);
+    // Weighted sum of the values, up to three heads at a time (12 accumulators + 4 loaded vectors fit 16 ymm).
+    for (int64_t first = 0; first < heads; first += 3) {
+        const int count = heads - first < 3 ? (int)(heads - first) : 3;
+        int64_t dim = 0;
+        for (; dim + 4 * LANES <= head_dim; dim += 4 * LANES)
+            weighted_sum(scores, values, positions, stride, head_dim, first, count, dim, 4, out);
+        for (; dim + LANES <= head_dim; dim += LANES)
+            weighted_sum(scores, values, positions, stride, head_dim, first, count, dim, 1, out);
+        for (; dim < head_dim; dim++)
+            for (int64_t g = first; g < first + count; g++) {
+                const float *s = scores + g * positions;
+                float acc = 0;
+                for (int64_t i = 0; i < positions; i++) acc = acc + s[i] * values[i * stride + dim];
+                out[g * head_dim + dim] = acc;
+            }
     }
 }

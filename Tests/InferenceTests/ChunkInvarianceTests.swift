@@ -20,9 +20,13 @@ import Testing
             for (a, b) in zip(reference, logits) { worst = max(worst, abs(a - b)) }
             var worstKV: Float = 0
             for l in 0..<model.config.layerCount {
-                for i in 0..<(prompt.count * model.config.kvDim) {
-                    worstKV = max(worstKV, abs(whole.keys[l].pointer[i] - cache.keys[l].pointer[i]),
-                                  abs(whole.values[l].pointer[i] - cache.values[l].pointer[i]))
+                for p in 0..<prompt.count {
+                    for values in [false, true] {
+                        for (a, b) in zip(whole.row(layer: l, position: p, values: values),
+                                          cache.row(layer: l, position: p, values: values)) {
+                            worstKV = max(worstKV, abs(a - b))
+                        }
+                    }
                 }
             }
             #expect(worst == 0 && worstKV == 0, "split at \(split): logits differ by \(worst), KV rows by \(worstKV)")

@@ -7,11 +7,12 @@ import Testing
 @Suite struct PrefixCacheTests {
     /// A cache of `positions` rows whose row p holds the value `marker + p` everywhere, so copies can be traced.
     static func filled(_ positions: Int, marker: Float) -> KVCache {
-        let cache = KVCache(layerCount: 2, kvDim: 4, capacity: positions)
+        let cache = KVCache(layerCount: 2, kvHeadCount: 2, headDim: 2, capacity: positions)
         for l in 0..<2 {
-            for i in 0..<(positions * 4) {
-                cache.keys[l].pointer[i] = marker + Float(i / 4)
-                cache.values[l].pointer[i] = -(marker + Float(i / 4))
+            for p in 0..<positions {
+                let row = [Float](repeating: marker + Float(p), count: 4)
+                let negated = row.map { -$0 }
+                cache.store(layer: l, at: p, rows: 1, keys: row, values: negated)
             }
         }
         cache.count = positions
@@ -23,15 +24,16 @@ import Testing
         store.remember(prompt: [1, 2, 3, 4, 5, 6], from: Self.filled(6, marker: 100))
         store.remember(prompt: [1, 2, 9, 9], from: Self.filled(4, marker: 200))
 
-        let cache = KVCache(layerCount: 2, kvDim: 4, capacity: 16)
+        let cache = KVCache(layerCount: 2, kvHeadCount: 2, headDim: 2, capacity: 16)
         #expect(store.restore(prompt: [1, 2, 3, 4, 7, 8], into: cache) == 4)
         #expect(cache.count == 4)
-        #expect(cache.keys[1].pointer[3 * 4 + 2] == 103 && cache.values[0].pointer[0] == -100, "rows of the first entry")
+        #expect(cache.row(layer: 1, position: 3)[2] == 103 && cache.row(layer: 0, position: 0, values: true)[0] == -100,
+                "rows of the first entry")
 
-        let whole = KVCache(layerCount: 2, kvDim: 4, capacity: 16)
+        let whole = KVCache(layerCount: 2, kvHeadCount: 2, headDim: 2, capacity: 16)
         #expect(store.restore(prompt: [1, 2, 3, 4, 5, 6], into: whole) == 5, "the last prompt token still runs")
 
-        let other = KVCache(layerCount: 2, kvDim: 4, capacity: 16)
+        let other = KVCache(layerCount: 2, kvHeadCount: 2, headDim: 2, capacity: 16)
         #expect(store.restore(prompt: [7, 1, 2], into: other) == 0)
         #expect(other.count == 0)
         #expect(store.restore(prompt: [1], into: other) == 0, "a one-token prompt has nothing to reuse")
@@ -48,11 +50,11 @@ import Testing
         store.remember(prompt: [7, 7, 7, 7], from: Self.filled(4, marker: 0))
         #expect(store.positionsHeld == 9)
         // Touch [1 2 3 4 5] so [7 7 7 7] is the least recently used, then overflow the budget.
-        _ = store.restore(prompt: [1, 2, 3, 4, 5, 6], into: KVCache(layerCount: 2, kvDim: 4, capacity: 8))
+        _ = store.restore(prompt: [1, 2, 3, 4, 5, 6], into: KVCache(layerCount: 2, kvHeadCount: 2, headDim: 2, capacity: 8))
         store.remember(prompt: [8, 8, 8], from: Self.filled(3, marker: 0))
         #expect(store.positionsHeld == 8)
-        #expect(store.restore(prompt: [7, 7, 7, 7, 1], into: KVCache(layerCount: 2, kvDim: 4, capacity: 8)) == 0)
-        #expect(store.restore(prompt: [1, 2, 3, 9], into: KVCache(layerCount: 2, kvDim: 4, capacity: 8)) == 3)
+        #expect(store.restore(prompt: [7, 7, 7, 7, 1], into: KVCache(layerCount: 2, kvHeadCount: 2, headDim: 2, capacity: 8)) == 0)
+        #expect(store.restore(prompt: [1, 2, 3, 9], into: KVCache(layerCount: 2, kvHeadCount: 2, headDim: 2, capacity: 8)) == 3)
 
         let off = PrefixCache(budgetPositions: 0)
         off.remember(prompt: [1, 2, 3], from: Self.filled(3, marker: 0))

@@ -73,13 +73,16 @@ void mg_q8_gemm_avxvnni(mg_q8_weights w, mg_q8_activations x, int64_t blocks, in
 void mg_q8_gemm_avx512vnni(mg_q8_weights w, mg_q8_activations x, int64_t blocks, int64_t xrows, int64_t wrows,
                            float *y, int64_t ldy);
 
-/// Decode attention of one query head q (head_dim) over `positions` cached key and value rows (row i of a head at
-/// keys + i·stride): scores = softmax(q·kᵢ · scale) into `scores` (positions), out = Σ scoresᵢ·vᵢ (head_dim).
-/// Bit-identical to the Swift reference (F32.dot / softmax / axpy); the avx2 twin needs MG_CPU_AVX2.
-void mg_attention_decode_head(const float *q, const float *keys, const float *values, int64_t positions,
-                              int64_t stride, int64_t head_dim, float scale, float *scores, float *out);
-void mg_attention_decode_head_avx2(const float *q, const float *keys, const float *values, int64_t positions,
-                                   int64_t stride, int64_t head_dim, float scale, float *scores, float *out);
+/// Decode attention of `heads` query heads that share one key/value head (query head g at q + g·head_dim) over
+/// `positions` cached key and value rows (row i at keys/values + i·stride): scores_g = softmax(q_g·kᵢ · scale) into
+/// scores + g·positions, out_g = Σ scores_gᵢ·vᵢ into out + g·head_dim. Each head bit-identical to the Swift
+/// reference (F32.dot / softmax / axpy); the avx2 twin needs MG_CPU_AVX2 and reads each cached row once for all heads.
+void mg_attention_decode_heads(const float *q, int64_t heads, const float *keys, const float *values,
+                               int64_t positions, int64_t stride, int64_t head_dim, float scale, float *scores,
+                               float *out);
+void mg_attention_decode_heads_avx2(const float *q, int64_t heads, const float *keys, const float *values,
+                                    int64_t positions, int64_t stride, int64_t head_dim, float scale, float *scores,
+                                    float *out);
 
 /// Causal attention of `rows` consecutive query rows of one head (row i at q + i·q_stride) over cached keys and
 /// values (position p of the head at keys/values + p·kv_stride): row i sees positions 0 ..< first_visible + i.

@@ -55,7 +55,8 @@ final class PrefixCache {
         while positionsHeld + prompt.count > budgetPositions, let oldest = entries.indices.min(by: { entries[$0].lastUse < entries[$1].lastUse }) {
             entries.remove(at: oldest)
         }
-        let rows = KVCache(layerCount: cache.layerCount, kvDim: cache.kvDim, capacity: prompt.count)
+        let rows = KVCache(layerCount: cache.layerCount, kvHeadCount: cache.kvHeadCount, headDim: cache.headDim,
+                           capacity: prompt.count)
         rows.copyRows(from: cache, count: prompt.count)
         entries.append(Entry(tokens: prompt, rows: rows, lastUse: clock))
     }

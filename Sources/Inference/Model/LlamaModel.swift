@@ -147,13 +147,14 @@ public final class LlamaModel: Sendable {
             var decodeRows = 0
             for (i, r) in runs.enumerated() {
                 let first = firstRow[i], count = r.tokens.count, start = r.cache.count
-                (r.cache.keys[l].pointer + start * c.kvDim).update(from: s.k.pointer + first * c.kvDim, count: count * c.kvDim)
-                (r.cache.values[l].pointer + start * c.kvDim).update(from: s.v.pointer + first * c.kvDim, count: count * c.kvDim)
+                r.cache.store(layer: l, at: start, rows: count, keys: s.k.pointer + first * c.kvDim,
+                              values: s.v.pointer + first * c.kvDim)
                 if count == 1 && !r.isPrompt {
                     // Decode rows of all runs go to the pool together, one task per (row, head).
                     s.decodeRows[decodeRows] = DecodeAttentionRow(
                         query: s.q.pointer + first * c.qDim, keys: r.cache.keys[l].pointer,
-                        values: r.cache.values[l].pointer, positions: start + 1, out: s.attention.pointer + first * c.qDim)
+                        values: r.cache.values[l].pointer, headStride: r.cache.headStride, positions: start + 1,
+                        out: s.attention.pointer + first * c.qDim)
                     decodeRows += 1
                 } else {
                     attention(layer: l, firstRow: first, rows: count, start: start, cache: r.cache, state: s)
@@ -205,7 +206,7 @@ public final class LlamaModel: Sendable {
         var job = PrefillAttentionJob(query: s.q.pointer + firstRow * c.qDim, keys: cache.keys[l].pointer,
                                       values: cache.values[l].pointer, out: s.attention.pointer + firstRow * c.qDim,
                                       rows: n, start: start, heads: c.headCount, group: c.headCount / c.kvHeadCount,
-                                      headDim: c.headDim, qDim: c.qDim, kvDim: c.kvDim,
+                                      headDim: c.headDim, qDim: c.qDim, headStride: cache.headStride,
                                       scale: 1 / Float(c.headDim).squareRoot())
         if n * (start + n) * c.qDim < PrefillAttentionJob.minParallelWork {
             for t in 0..<job.taskCount { job.run(task: t) }
@@ -218,18 +219,20 @@ public final class LlamaModel: Sendable {
         }
     }
 
-    /// Attention of every decode row (one query at the end of its own sequence) through the pool, one task per
-    /// (row, head). Each task computes its head exactly as the serial reference did (DecodeAttention is
+    /// Attention of every decode row (one query at the end of its own sequence) through the pool, in tasks of
+    /// (row, range of heads). Each head is computed exactly as the serial reference did (DecodeAttention is
     /// bit-identical to F32.dot / softmax / axpy), so splitting changes only which core does it.
     private func decodeAttention(rows: Int, state s: RunState) {
         let c = config
-        var job = DecodeAttentionJob(rows: UnsafePointer(s.decodeRows.pointer), heads: c.headCount,
-                                     group: c.headCount / c.kvHeadCount, headDim: c.headDim, kvDim: c.kvDim,
-                                     scale: 1 / Float(c.headDim).squareRoot())
         var work = 0
         for r in 0..<rows { work += s.decodeRows[r].positions }
-        let tasks = rows * c.headCount
-        if work * c.qDim < DecodeAttentionJob.minParallelWork {
+        let serial = work * c.qDim < DecodeAttentionJob.minParallelWork
+        var job = DecodeAttentionJob(rows: UnsafePointer(s.decodeRows.pointer), rowCount: rows, heads: c.headCount,
+                                     group: c.headCount / c.kvHeadCount, headDim: c.headDim,
+                                     scale: 1 / Float(c.headDim).squareRoot(),
+                                     threads: serial ? 1 : ThreadPool.shared.threadCount)
+        let tasks = rows * job.splits
+        if serial {
             for t in 0..<tasks { job.run(task: t) }
             return
         }

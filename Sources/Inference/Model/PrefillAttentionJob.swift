@@ -10,7 +10,7 @@ struct PrefillAttentionJob {
     static let minParallelWork = 1 << 16
 
     let query: UnsafeMutablePointer<Float>   // (rows, qDim) roped queries of the chunk
-    let keys: UnsafeMutablePointer<Float>    // (positions, kvDim) this layer's cache, the chunk's rows included
+    let keys: UnsafeMutablePointer<Float>    // this layer's cache, head-major (KVCache), the chunk's rows included
     let values: UnsafeMutablePointer<Float>
     let out: UnsafeMutablePointer<Float>     // (rows, qDim)
     let rows: Int
@@ -19,7 +19,7 @@ struct PrefillAttentionJob {
     let group: Int                           // query heads per key/value head
     let headDim: Int
     let qDim: Int
-    let kvDim: Int
+    let headStride: Int                      // floats from one key/value head's positions to the next's
     let scale: Float
 
     var blocks: Int { (rows + Self.rowsPerTask - 1) / Self.rowsPerTask }
@@ -31,12 +31,12 @@ struct PrefillAttentionJob {
         let h = t % heads
         let first = block * Self.rowsPerTask
         let count = min(Self.rowsPerTask, rows - first)
-        let kvOffset = (h / group) * headDim
+        let kvOffset = (h / group) * headStride
         let firstVisible = start + first + 1
         let scratch = ThreadScratch.forCurrentThread.floats(
             PrefillAttention.scratchCount(rows: count, firstVisible: firstVisible, headDim: headDim))
         PrefillAttention.head(query: query + first * qDim + h * headDim, queryStride: qDim, keys: keys + kvOffset,
-                              values: values + kvOffset, stride: kvDim, headDim: headDim, rows: count,
+                              values: values + kvOffset, stride: headDim, headDim: headDim, rows: count,
                               firstVisible: firstVisible, scale: scale, scratch: scratch,
                               into: out + first * qDim + h * headDim, outStride: qDim)
     }

@@ -1,21 +1,26 @@
-// Decode attention for one query head, through the C kernel that is bit-identical to the Swift reference path.
+// Decode attention for the query heads that share one key/value head, through the C kernel that is bit-identical to
+// the Swift reference path.
 import CKernels
 
 public enum DecodeAttention {
     /// Whether the AVX2 twin runs (the baseline one computes the same bits, more slowly).
     public static let usesAVX2 = mg_cpu_features() & Int32(MG_CPU_AVX2) != 0
 
-    /// out (headDim) = softmax(q·kᵢ · scale) · V over `positions` rows of the cache, where a head's row i starts at
-    /// keys/values + i·stride. `scores` needs room for `positions` floats and holds the attention weights afterwards.
+    /// For each of `heads` query heads g (at query + g·headDim): out + g·headDim (headDim values) =
+    /// softmax(q_g·kᵢ · scale) · V over `positions` rows of one key/value head, row i at keys/values + i·stride.
+    /// `scores` needs room for heads·positions floats and holds the attention weights afterwards (head g's from
+    /// scores + g·positions).
     @inline(__always)
-    public static func head(query q: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>,
-                            positions: Int, stride: Int, headDim: Int, scale: Float,
-                            scores: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>,
-                            avx2: Bool = usesAVX2) {
+    public static func heads(_ heads: Int, query q: UnsafePointer<Float>, keys: UnsafePointer<Float>,
+                             values: UnsafePointer<Float>, positions: Int, stride: Int, headDim: Int, scale: Float,
+                             scores: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>,
+                             avx2: Bool = usesAVX2) {
         if avx2 {
-            mg_attention_decode_head_avx2(q, keys, values, Int64(positions), Int64(stride), Int64(headDim), scale, scores, out)
+            mg_attention_decode_heads_avx2(q, Int64(heads), keys, values, Int64(positions), Int64(stride),
+                                           Int64(headDim), scale, scores, out)
         } else {
-            mg_attention_decode_head(q, keys, values, Int64(positions), Int64(stride), Int64(headDim), scale, scores, out)
+            mg_attention_decode_heads(q, Int64(heads), keys, values, Int64(positions), Int64(stride), Int64(headDim),
+                                      scale, scores, out)
         }
     }
 }
