@@ -6,22 +6,25 @@ import Merge
 
 struct MergeCommand {
     static let usage = """
-    usage: mergeguard merge --config models.json --model ID --out PATH [--dtype f32|bf16] [--gguf] [--no-cache]
+    usage: mergeguard merge --config models.json --model ID --out PATH [--dtype f32|bf16] [--gguf] [--no-cache] [--fsync]
 
       --out PATH        an HF folder (model.safetensors + config.json + the base's tokenizer files), or with --gguf
                         a GGUF file (f32, the base GGUF's metadata and tokenizer)
       --dtype f32|bf16  safetensors precision (default f32)
       --no-cache        merge even when the registry's cache_dir holds this merge, and do not store it there
+      --fsync           make PATH durable before it appears (fsync the files and folders): it then survives a power
+                        cut too, at the cost of waiting for the disk (the kernel writes it back later otherwise)
 
     PATH appears only once it is complete: a run that is killed leaves at most a hidden .NAME.partial-PID next to
-    it (deleted by the next run). The merged tensors are cached under server.cache_dir like merge-on-load's.
+    it (deleted by the next run). The merged tensors are cached under server.cache_dir like merge-on-load's (cache
+    entries are always fsync'd: the server trusts them).
     """
 
     let options: CommandLineOptions
 
     init(arguments: ArraySlice<String>) throws {
         options = try CommandLineOptions(arguments, command: "merge", valued: ["--config", "--model", "--out", "--dtype"],
-                                         switches: ["--gguf", "--no-cache", "--help"])
+                                         switches: ["--gguf", "--no-cache", "--fsync", "--help"])
     }
 
     func run() throws {
@@ -48,9 +51,11 @@ struct MergeCommand {
         let progress: MergeProgressHandler = { p in ServingFormat.progress(id, p) }
         let report: MergeExport.Report
         if options.has("--gguf") {
-            report = try MergeExport.writeGGUF(engine: engine, to: out, cache: cache, progress: progress)
+            report = try MergeExport.writeGGUF(engine: engine, to: out, cache: cache, durable: options.has("--fsync"),
+                                               progress: progress)
         } else {
-            report = try MergeExport.writeHF(engine: engine, to: out, dtype: dtype, cache: cache, progress: progress)
+            report = try MergeExport.writeHF(engine: engine, to: out, dtype: dtype, cache: cache,
+                                             durable: options.has("--fsync"), progress: progress)
         }
         if let missing = report.missingTokenizer { note("note: \(missing)") }
         switch report.cache {

@@ -89,12 +89,16 @@ import Quant
         #expect(rawQ != Array(hfQ.readOnly))
     }
 
+    /// Every way to write an export gives the same bytes: fresh (the parallel writer), durable (fsync'd: --fsync),
+    /// stored into the merge cache and read back from it (the ordered writer).
     @Test func exportFromCacheHitEqualsFreshExport() throws {
         let basePath = try base.writeGGUF(to: dir.appendingPathComponent("base.gguf"))
         let engine = try MergeEngine(plan: try plan(base: basePath))
         let cache = try MergeCache(directory: dir.appendingPathComponent("cache").path)
         let fresh = try MergeExport.writeHF(engine: engine, to: dir.appendingPathComponent("fresh").path)
-        let stored = try MergeExport.writeHF(engine: engine, to: dir.appendingPathComponent("stored").path, cache: cache)
+        try MergeExport.writeHF(engine: engine, to: dir.appendingPathComponent("durable").path, durable: true)
+        let stored = try MergeExport.writeHF(engine: engine, to: dir.appendingPathComponent("stored").path, cache: cache,
+                                             durable: true)
         let hit = try MergeExport.writeHF(engine: engine, to: dir.appendingPathComponent("hit").path, cache: cache)
         let gguf = try MergeExport.writeGGUF(engine: engine, to: dir.appendingPathComponent("hit.gguf").path, cache: cache)
         let entry = cache.entryPath(try MergeCacheKey(engine: engine, dtype: .f32))
@@ -105,6 +109,7 @@ import Quant
         for name in ["model.safetensors", "config.json"] {
             let reference = FileManager.default.contents(atPath: dir.appendingPathComponent("fresh/\(name)").path)
             #expect(reference != nil)
+            #expect(FileManager.default.contents(atPath: dir.appendingPathComponent("durable/\(name)").path) == reference)
             #expect(FileManager.default.contents(atPath: dir.appendingPathComponent("stored/\(name)").path) == reference)
             #expect(FileManager.default.contents(atPath: dir.appendingPathComponent("hit/\(name)").path) == reference)
         }
@@ -131,7 +136,7 @@ import Quant
         let unrelated = dir.appendingPathComponent(".other.partial-2147483000")
         try FileManager.default.createDirectory(at: unrelated, withIntermediateDirectories: true)
 
-        let first = try StagedOutput(target: target.path, kind: .folder)
+        let first = try StagedOutput(target: target.path, kind: .folder, durable: true)
         #expect(!FileManager.default.fileExists(atPath: dead.path))
         #expect(FileManager.default.fileExists(atPath: unrelated.path))
         try first.write(Data("one".utf8), as: "a.txt")
@@ -139,7 +144,7 @@ import Quant
         try first.commit()
         #expect(FileManager.default.contents(atPath: target.appendingPathComponent("a.txt").path) == Data("one".utf8))
 
-        let second = try StagedOutput(target: target.path, kind: .folder)
+        let second = try StagedOutput(target: target.path, kind: .folder, durable: false)
         try second.write(Data("two".utf8), as: "b.txt")
         #expect(FileManager.default.fileExists(atPath: target.appendingPathComponent("a.txt").path))
         try second.commit()

@@ -5,8 +5,8 @@ import Quant
 /// The safetensors header fixes every tensor's offset before any is merged, so workers need not hand their results
 /// to one writer in order: each `pwrite`s its tensor where it belongs and starts its writeback, and the copy into
 /// the page cache (a seventh of a linear merge) runs on every core. The file appears at `path` only on `finish`
-/// (temporary file, fsync, rename, fsync of the folder), as with `SafetensorsStreamWriter`, and is byte-identical
-/// to what that writer produces.
+/// (temporary file, fsync, rename, fsync of the folder; without `durable` just the rename), as with
+/// `SafetensorsStreamWriter`, and is byte-identical to what that writer produces.
 final class ParallelSafetensorsWriter: @unchecked Sendable {
     // @unchecked Sendable: `fd` and the layout are fixed after init; workers write disjoint ranges of the file.
     let path: String
@@ -14,11 +14,13 @@ final class ParallelSafetensorsWriter: @unchecked Sendable {
     let dtype: MergeOutputDType
     private let entries: [SafetensorsStreamWriter.Entry]
     private let offsets: [Int]
+    private let durable: Bool
     private var fd: Int32
 
     init(path: String, temporaryPath: String, entries: [SafetensorsStreamWriter.Entry], dtype: MergeOutputDType,
-         metadata: [String: String]) throws {
+         metadata: [String: String], durable: Bool) throws {
         self.path = path
+        self.durable = durable
         self.temporaryPath = temporaryPath
         self.entries = entries
         self.dtype = dtype
@@ -38,13 +40,14 @@ final class ParallelSafetensorsWriter: @unchecked Sendable {
         try dtype.withBytes(of: values) { start, bytes in try write(bytes, at: offset + start * dtype.byteSize) }
         // Start the disk writes now (without waiting) so they overlap the rest of the merge instead of all waiting
         // for the final fsync.
+        guard durable else { return }
         _ = SafetensorsStreamWriter.syncFileRange?(fd, Int64(offset), Int64(values.count * dtype.byteSize),
                                                    SafetensorsStreamWriter.syncFileRangeWrite)
     }
 
     /// Syncs and renames into place; every tensor must have been written.
     func finish() throws {
-        try SafetensorsStreamWriter.syncAndRename(&fd, temporaryPath, to: path, abandon: abandon)
+        try SafetensorsStreamWriter.syncAndRename(&fd, temporaryPath, to: path, durable: durable, abandon: abandon)
     }
 
     /// Closes and deletes the temporary file.

@@ -52,8 +52,8 @@ public enum MergeWriteError: Error, Equatable, CustomStringConvertible, Localize
 }
 
 /// Memory stays at one tensor: entries are declared first (so offsets are known), then streamed in that order.
-/// The file appears at `path` only on `finish` (temp file, fsync, rename, fsync of the folder). When
-/// `checksumKey` is set, the data section's XXH64 is stored under that `__metadata__` key.
+/// The file appears at `path` only on `finish` (temp file, fsync, rename, fsync of the folder; without `durable`
+/// just the rename). When `checksumKey` is set, the data section's XXH64 is stored under that `__metadata__` key.
 final class SafetensorsStreamWriter {
     struct Entry: Sendable {
         let name: String
@@ -70,14 +70,17 @@ final class SafetensorsStreamWriter {
     private var digest = XXH64()
     /// Only cache entries store a checksum; exports skip the hashing.
     private let hashes: Bool
+    /// Whether `finish` makes the file durable (fsync) and writeback starts during the writes.
+    private let durable: Bool
     private var checksumOffset: Int?
     private var done = false
 
     static let checksumPlaceholder = String(repeating: "0", count: 16)
 
     init(path: String, temporaryPath: String, entries: [Entry], dtype: MergeOutputDType,
-         metadata: [String: String], checksumKey: String?) throws {
+         metadata: [String: String], checksumKey: String?, durable: Bool = true) throws {
         self.path = path
+        self.durable = durable
         self.temporaryPath = temporaryPath
         self.entries = entries
         self.dtype = dtype
@@ -153,7 +156,7 @@ final class SafetensorsStreamWriter {
             abandon()
             throw error
         }
-        try Self.syncAndRename(&fd, temporaryPath, to: path, abandon: abandon)
+        try Self.syncAndRename(&fd, temporaryPath, to: path, durable: durable, abandon: abandon)
         done = true
         return hex
     }
@@ -186,7 +189,7 @@ final class SafetensorsStreamWriter {
     /// Starts (without waiting) the disk writes of what has been written so far, in 32 MiB steps, so they overlap
     /// the merge instead of all waiting for the final fsync (0.7 s for a 538 MB model here).
     private func startWriteback() {
-        guard written - writebackStarted >= Self.writebackStep else { return }
+        guard durable, written - writebackStarted >= Self.writebackStep else { return }
         _ = Self.syncFileRange?(fd, Int64(writebackStarted), Int64(written - writebackStarted), Self.syncFileRangeWrite)
         writebackStarted = written
     }
@@ -203,11 +206,14 @@ final class SafetensorsStreamWriter {
     }
 
     /// The commit of a written temporary file: fsync, close, rename over `path`, then sync the folder so the rename
-    /// itself survives a crash. On a failure `abandon` (which deletes the temporary file) runs and the error is thrown.
-    static func syncAndRename(_ fd: inout Int32, _ temporaryPath: String, to path: String, abandon: () -> Void) throws {
+    /// itself survives a crash. Without `durable` only close and rename: a killed process still never leaves a
+    /// partial file at `path`, but a power cut may. On a failure `abandon` (which deletes the temporary file) runs and
+    /// the error is thrown.
+    static func syncAndRename(_ fd: inout Int32, _ temporaryPath: String, to path: String, durable: Bool = true,
+                              abandon: () -> Void) throws {
         let failure = { MergeWriteError.cannotWrite(file: temporaryPath, reason: String(cString: strerror(errno))) }
         do {
-            guard fsync(fd) == 0 else { throw failure() }
+            guard !durable || fsync(fd) == 0 else { throw failure() }
             close(fd)
             fd = -1
             guard rename(temporaryPath, path) == 0 else { throw failure() }
@@ -215,7 +221,7 @@ final class SafetensorsStreamWriter {
             abandon()
             throw error
         }
-        syncFolder(of: path)
+        if durable { syncFolder(of: path) }
     }
 
     /// So the rename itself survives a crash.

@@ -1,9 +1,12 @@
-// An export appears whole or not at all: it is written under a hidden sibling name, fsync'd, then renamed into place.
+// An export appears whole or not at all: it is written under a hidden sibling name (fsync'd when durable), then renamed
+// into place.
 import Foundation
 
-/// `mergeguard merge` can be killed at any moment (SIGKILL, power loss). Everything is written to
-/// `.<name>.partial-<pid>` next to the target; `commit` syncs all of it and renames it over the target, so the target path
-/// only ever holds a complete export (the old one or the new one). Leftovers of processes that no longer exist are
+/// `mergeguard merge` can be killed at any moment. Everything is written to `.<name>.partial-<pid>` next to the
+/// target; `commit` renames it over the target, so after a killed process the target path only ever holds a
+/// complete export (the old one or the new one). A `durable` export is also fsync'd before the rename (and the
+/// folder after it), so the same holds after a power cut; the others are left to the kernel's writeback like any
+/// tool's output (mergekit, `cp`, transformers' save_pretrained). Leftovers of processes that no longer exist are
 /// deleted when the next export to the same target begins.
 struct StagedOutput {
     enum Kind { case folder, file }
@@ -12,14 +15,16 @@ struct StagedOutput {
     /// Where the export is written until `commit`.
     let staging: String
     let kind: Kind
+    let durable: Bool
 
     private static let partialMarker = ".partial-"
     private static let replacedMarker = ".replaced-"
 
-    init(target: String, kind: Kind) throws {
+    init(target: String, kind: Kind, durable: Bool) throws {
         let url = URL(fileURLWithPath: target).standardizedFileURL
         self.target = url.path
         self.kind = kind
+        self.durable = durable
         let parent = url.deletingLastPathComponent().path
         let name = url.lastPathComponent
         do {
@@ -45,22 +50,24 @@ struct StagedOutput {
     /// The path a staged file will have once committed.
     func finalPath(_ file: String) -> String { kind == .folder ? (target as NSString).appendingPathComponent(file) : target }
 
-    /// Writes `data` into the staging folder and starts its disk writes; `commit` syncs it.
+    /// Writes `data` into the staging folder (and, when durable, starts its disk writes; `commit` syncs it).
     func write(_ data: Data, as file: String) throws {
-        try Self.write(data, to: stagedPath(file))
+        try Self.write(data, to: stagedPath(file), startWriteback: durable)
     }
 
-    /// Syncs the staged export (every file in a staged folder, then the folder) and renames it over the target. A
-    /// folder target that already exists is moved aside first (a directory cannot be renamed over a non-empty one)
-    /// and deleted after.
+    /// Renames the staged export over the target, after syncing it (every file in a staged folder, then the folder)
+    /// when durable. A folder target that already exists is moved aside first (a directory cannot be renamed over a
+    /// non-empty one) and deleted after.
     func commit() throws {
-        if kind == .folder {
-            // Files written with `write` have been on their way to the disk since; the weights are synced already.
-            for file in try FileManager.default.contentsOfDirectory(atPath: staging).sorted() {
-                try Self.sync(stagedPath(file))
+        if durable {
+            if kind == .folder {
+                // Files written with `write` have been on their way to the disk since; the weights are synced already.
+                for file in try FileManager.default.contentsOfDirectory(atPath: staging).sorted() {
+                    try Self.sync(stagedPath(file))
+                }
             }
+            try Self.sync(staging)
         }
-        try Self.sync(staging)
         let parent = (target as NSString).deletingLastPathComponent
         var replaced: String?
         if kind == .folder, FileManager.default.fileExists(atPath: target) {
@@ -71,7 +78,7 @@ struct StagedOutput {
             replaced = aside
         }
         guard rename(staging, target) == 0 else { throw Self.posixError(target) }
-        try? Self.sync(parent)
+        if durable { try? Self.sync(parent) }
         if let replaced { try? FileManager.default.removeItem(atPath: replaced) }
     }
 
@@ -91,8 +98,9 @@ struct StagedOutput {
         }
     }
 
-    /// Writes a file and starts (without waiting for) its disk writes, so a later fsync finds them done or under way.
-    static func write(_ data: Data, to path: String) throws {
+    /// Writes a file and, with `startWriteback`, starts (without waiting for) its disk writes, so a later fsync
+    /// finds them done or under way.
+    static func write(_ data: Data, to path: String, startWriteback: Bool) throws {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw posixError(path) }
         defer { close(fd) }
@@ -107,7 +115,9 @@ struct StagedOutput {
                 offset += n
             }
         }
-        _ = SafetensorsStreamWriter.syncFileRange?(fd, 0, Int64(data.count), SafetensorsStreamWriter.syncFileRangeWrite)
+        if startWriteback {
+            _ = SafetensorsStreamWriter.syncFileRange?(fd, 0, Int64(data.count), SafetensorsStreamWriter.syncFileRangeWrite)
+        }
     }
 
     /// fsync of a file or a folder (a folder's sync makes the names in it durable).
