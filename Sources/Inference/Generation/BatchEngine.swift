@@ -2,6 +2,7 @@
 // serves every row), new requests join between steps, and long prompts are prefilled in chunks interleaved with
 // the others' decoding so a big prompt does not stall the streams already running.
 import Foundation
+import Quant
 
 public struct BatchEngineConfiguration: Sendable {
     /// Rows (tokens) one step may run across all sequences.
@@ -179,25 +180,38 @@ public final class BatchEngine: @unchecked Sendable {
             removeFinished()
             return
         }
-        let vocab = model.config.vocabSize
+        var sampling: [Int] = []  // indices into members of the sequences that take a token now
         for (i, s) in members.enumerated() {
             if s.isPrefilling {
                 s.prefilled += runs[i].tokens.count
                 if s.isPrefilling { continue }
                 prefixCache.remember(prompt: s.request.prompt, from: s.cache)
             }
-            let row = UnsafeBufferPointer(rebasing: logits[(i * vocab)..<((i + 1) * vocab)])
-            advance(s, logits: row)
+            sampling.append(i)
         }
+        // Each sequence's sampler owns its scratch and random state, so rows are sampled on every core at once: a
+        // row's softmax over the vocabulary (49k expf) is ~0.3 ms, 8% of an 8-row step when run one after another.
+        let vocab = model.config.vocabSize
+        var tokens = [Result<SampledToken, SamplingError>?](repeating: nil, count: sampling.count)
+        tokens.withUnsafeMutableBufferPointer { buffer in
+            let tokens = buffer
+            let sample = { (k: Int) in
+                let i = sampling[k], s = members[i]
+                let row = UnsafeBufferPointer(rebasing: logits[(i * vocab)..<((i + 1) * vocab)])
+                tokens[k] = Result { () throws(SamplingError) in try s.sampler.sample(logits: row, history: s.history) }
+            }
+            if sampling.count > 1 { ThreadPool.shared.parallelFor(tasks: sampling.count, sample) } else if sampling.count == 1 { sample(0) }
+        }
+        for (k, i) in sampling.enumerated() { advance(members[i], sampled: tokens[k]!) }
         removeFinished()
     }
 
-    /// Samples the next token of `s`, streams its text, and decides whether the sequence ends here.
-    private func advance(_ s: ActiveSequence, logits: UnsafeBufferPointer<Float>) {
+    /// Takes the sampled next token of `s`, streams its text, and decides whether the sequence ends here.
+    private func advance(_ s: ActiveSequence, sampled: Result<SampledToken, SamplingError>) {
         let token: SampledToken
-        do {
-            token = try s.sampler.sample(logits: logits, history: s.history)
-        } catch {
+        switch sampled {
+        case .success(let t): token = t
+        case .failure(let error):
             _ = s.request.sink(.failed(error))
             s.isDone = true
             return
