@@ -148,6 +148,16 @@ def rss_after_requests(client, pid, model, total, clients, system, max_tokens):
           f"{len(errors)} errors" + (f", first: {errors[0]}" if errors else ""))
 
 
+def engine_steps(base, model):
+    """(steps, sequences advanced over them) of the model's engine so far, from /metrics."""
+    values = {}
+    for line in urllib.request.urlopen(base + "/metrics", timeout=10).read().decode().splitlines():
+        for name in ("mergeguard_engine_steps", "mergeguard_engine_sequence_steps"):
+            if line.startswith(f'{name}{{model="{model}"}} '):
+                values[name] = int(line.split()[-1])
+    return values.get("mergeguard_engine_steps", 0), values.get("mergeguard_engine_sequence_steps", 0)
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--clients", default="1,4,8,16")
@@ -188,6 +198,7 @@ def main():
                            for k in range(n)]
             own_cpu = sum(os.times()[:2])
             server_cpu = cpu_seconds(server.pid)
+            steps = engine_steps(base, args.model)
             start = time.time()
             for t in threads:
                 t.start()
@@ -196,6 +207,7 @@ def main():
             elapsed = time.time() - start
             own_cpu = (sum(os.times()[:2]) - own_cpu) / elapsed
             server_cpu = (cpu_seconds(server.pid) - server_cpu) / elapsed
+            steps = [b - a for a, b in zip(steps, engine_steps(base, args.model))]
             ok = [r for r in results if r[0] == "ok"]
             errors = [r for r in results if r[0] == "error"]
             tokens = sum(r[2] for r in ok)
@@ -206,7 +218,8 @@ def main():
             print(f"{n:2d} clients: {rate:6.1f} tokens/s ({rate / baseline:.2f}x one client), "
                   f"TTFT p50 {statistics.median(ttft) if ttft else 0:.3f} s p99 {p99:.3f} s, "
                   f"{len(ok)} requests, {len(errors)} errors; CPU cores busy: server {server_cpu:.2f}, "
-                  f"load generator {own_cpu:.2f}")
+                  f"load generator {own_cpu:.2f}; {steps[0] / elapsed:.1f} engine steps/s, mean batch "
+                  f"{steps[1] / max(steps[0], 1):.2f} sequences")
         if args.requests_for_rss:
             rss_after_requests(client, server.pid, args.model, args.requests_for_rss, args.rss_clients, args.rss_system,
                                args.rss_max_tokens)

@@ -80,6 +80,10 @@ final class EventCollector: Sendable {
         }
         // The last finish event goes out before its step ends and the counts are published.
         #expect(Self.waitUntilIdle(engine))
+        // The sequences shared steps: more sequence-steps than steps, never more than all of them in every step.
+        let s = engine.statistics
+        #expect(s.sequenceSteps > s.steps && s.sequenceSteps <= Self.prompts.count * s.steps,
+                "\(s.sequenceSteps) sequence-steps over \(s.steps) steps")
     }
 
     static func waitUntilIdle(_ engine: BatchEngine) -> Bool {

@@ -63,6 +63,11 @@ public final class ServerMetrics: Sendable {
             ("mergeguard_kv_cache_positions_budget", "KV-cache positions a model may reserve.", { "\(stats[$0].kvPositionsBudget)" }),
             ("mergeguard_prompt_tokens_reused", "Prompt tokens taken from the prefix cache since the model was loaded.",
              { "\(stats[$0].reusedPromptTokens)" }),
+            ("mergeguard_engine_steps", "Forward steps (one batch each) since the model was loaded.",
+             { "\(stats[$0].steps)" }),
+            ("mergeguard_engine_sequence_steps",
+             "Sequences advanced, summed over the steps since the model was loaded (divided by the steps: the mean batch).",
+             { "\(stats[$0].sequenceSteps)" }),
             ("mergeguard_merge_seconds", "Seconds the model's merge took at load.", { "\(sorted[$0].mergeSeconds)" }),
             ("mergeguard_load_seconds", "Seconds the model's load (merge included) took.", { "\(sorted[$0].loadSeconds)" }),
         ]

@@ -31,6 +31,8 @@ public struct BatchEngineStatistics: Sendable, Equatable {
     public var kvPositionsReserved: Int
     public var kvPositionsBudget: Int
     public var steps: Int
+    /// Sequences advanced, summed over the steps: divided by `steps`, the mean batch a step ran.
+    public var sequenceSteps = 0
     /// Prompt tokens taken from the prefix cache instead of being run, since the engine started.
     public var reusedPromptTokens = 0
 }
@@ -177,7 +179,7 @@ public final class BatchEngine: @unchecked Sendable {
             logits = try model.forward(runs: runs, state: state)
         } catch {
             for s in members { _ = s.request.sink(.failed(error)); s.isDone = true }
-            removeFinished()
+            removeFinished(advanced: 0)
             return
         }
         var sampling: [Int] = []  // indices into members of the sequences that take a token now
@@ -203,7 +205,7 @@ public final class BatchEngine: @unchecked Sendable {
             if sampling.count > 1 { ThreadPool.shared.parallelFor(tasks: sampling.count, sample) } else if sampling.count == 1 { sample(0) }
         }
         for (k, i) in sampling.enumerated() { advance(members[i], sampled: tokens[k]!) }
-        removeFinished()
+        removeFinished(advanced: members.count)
     }
 
     /// Takes the sampled next token of `s`, streams its text, and decides whether the sequence ends here.
@@ -242,13 +244,14 @@ public final class BatchEngine: @unchecked Sendable {
     }
 
     /// Ends the step: drops finished sequences (freeing their caches) and publishes the counts.
-    private func removeFinished() {
+    private func removeFinished(advanced: Int) {
         let done = running.filter(\.isDone)
         running.removeAll(where: \.isDone)
         condition.lock()
         for s in done { stats.kvPositionsReserved -= s.cache.capacity }
         stats.running = running.count
         stats.steps += 1
+        stats.sequenceSteps += advanced
         condition.unlock()
     }
 }

@@ -17,7 +17,9 @@ struct SoftmaxStage: SamplingStage {
         // The sum runs over up to the whole vocabulary; Double keeps 49k small terms from losing the tail.
         var sum: Double = 0
         for i in 0..<candidates.count {
-            let e = expf(c[i].logit - maxLogit)
+            // expf is exactly 0 below ~-103.97, but glibc gets there through its slow underflow path.
+            let d = c[i].logit - maxLogit
+            let e = d < -104 ? 0 : expf(d)
             c[i].probability = e
             sum += Double(e)
         }
