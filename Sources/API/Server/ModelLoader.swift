@@ -51,9 +51,12 @@ public struct ModelLoader: Sendable {
                                  configuration: engineConfiguration)
         let c = chat.model.config
         let kvBytesPerPosition = 2 * c.layerCount * c.kvDim * MemoryLayout<Float>.stride
+        // What the model may hold at its busiest, counted against memory_budget_mb: the weights, the running
+        // sequences' KV budget and the prefix cache's rows (2,048 positions are 94 MB for SmolLM2).
+        let kvPositions = engineConfiguration.kvBudgetPositions + engineConfiguration.prefixCachePositions
         return ServedModel(spec: spec, chat: chat, engine: engine, mergeSeconds: mergeSeconds,
                            loadSeconds: (clock.now - start).seconds,
-                           residentBytes: chat.model.weights.byteCount + engineConfiguration.kvBudgetPositions * kvBytesPerPosition)
+                           residentBytes: chat.model.weights.byteCount + kvPositions * kvBytesPerPosition)
     }
 }
 
