@@ -1,12 +1,19 @@
-// One query head's decode attention over a cached sequence, with every float operation in the same order as the
-// Swift reference it replaces (F32.dot, F32.softmax, F32.axpy in LlamaModel's decode path), so results are
-// bit-identical: a dot product keeps two 8-lane accumulators over 16-value steps and sums their lanes in order,
-// softmax sums exp() in position order, and the output adds score·value lane by lane.
+// Decode attention of the query heads sharing one key/value head over a cached sequence. The scalar kernel does every
+// float operation in the same order as the Swift reference it replaced (F32.dot, F32.softmax, F32.axpy), so its
+// results are bit-identical: a dot product keeps two 8-lane accumulators over 16-value steps and sums their lanes in
+// order, softmax sums exp() in position order, and the output adds score·value lane by lane. The AVX2 kernel keeps
+// the dot products and the weighted sum in that order too, but takes the softmax eight positions at a time with a
+// polynomial exp (softmax_avx2.h): the in-order expf calls and adds were ~15% of a 512-position decode's attention.
 //
 // Why C: the Swift version made one function call per position for the dot and one for the axpy (Quant's helpers
 // do not inline across modules) and ran on the baseline ISA; here the head's output accumulators stay in registers
 // across positions and the 8-lane loops become single ymm operations on AVX2 machines.
+//
+// The cache holds f32 (the reference path) or f16 (the int8 serving path, half the bytes to stream per token): each
+// kernel is compiled once per element type from the .inc files, reading the cache through KV_LOAD1 / KV_LOAD8. An
+// f16 value widens to f32 exactly, so the f16 kernels compute the bits the f32 ones compute on the widened cache.
 #include "CKernels.h"
+#include "half_float.h"
 #include "softmax_reference.h"
 #include <math.h>
 
@@ -16,71 +23,41 @@
 
 #define LANES 8
 
-static inline __attribute__((always_inline)) float dot_like_reference(const float *a, const float *b, int64_t n) {
-    float acc0[LANES] = {0}, acc1[LANES] = {0};
-    int64_t i = 0;
-    for (; i + 2 * LANES <= n; i += 2 * LANES) {
-        for (int l = 0; l < LANES; l++) acc0[l] += a[i + l] * b[i + l];
-        for (int l = 0; l < LANES; l++) acc1[l] += a[i + LANES + l] * b[i + LANES + l];
-    }
-    float sum = -0.0f;
-    for (int l = 0; l < LANES; l++) sum += acc0[l] + acc1[l];
-    for (; i < n; i++) sum += a[i] * b[i];
-    return sum;
-}
+#define KV_CAT_(a, b) a##b
+#define KV_CAT(a, b) KV_CAT_(a, b)
+#define KV_FN(name) KV_CAT(name, KV_SUFFIX)
 
+#define KV_T float
+#define KV_SUFFIX _f32
+#define KV_LOAD1(p) (*(p))
+#include "attention_decode_scalar.inc"
+#undef KV_T
+#undef KV_SUFFIX
+#undef KV_LOAD1
 
-static inline __attribute__((always_inline)) void attention_head(const float *q, const float *keys,
-                                                                 const float *values, int64_t positions,
-                                                                 int64_t stride, int64_t head_dim, float scale,
-                                                                 float *scores, float *out) {
-    for (int64_t p = 0; p < positions; p++) scores[p] = dot_like_reference(q, keys + p * stride, head_dim) * scale;
-    softmax_like_reference(scores, positions);
-    int64_t i = 0;
-    // Eight output values at a time stay in registers over all positions; out starts at zero like the reference's.
-    for (; i + LANES <= head_dim; i += LANES) {
-        float acc[LANES] = {0};
-        for (int64_t p = 0; p < positions; p++) {
-            const float a = scores[p];
-            const float *v = values + p * stride + i;
-            for (int l = 0; l < LANES; l++) acc[l] = acc[l] + a * v[l];
-        }
-        for (int l = 0; l < LANES; l++) out[i + l] = acc[l];
-    }
-    for (; i < head_dim; i++) {
-        float acc = 0;
-        for (int64_t p = 0; p < positions; p++) acc = acc + scores[p] * values[p * stride + i];
-        out[i] = acc;
-    }
-}
+#define KV_T uint16_t
+#define KV_SUFFIX _f16
+#define KV_LOAD1(p) mg_f16_to_f32(*(p))
+#include "attention_decode_scalar.inc"
+#undef KV_T
+#undef KV_SUFFIX
+#undef KV_LOAD1
 
-void mg_attention_decode_heads(const float *q, int64_t heads, const float *keys, const float *values,
+void mg_attention_decode_heads(const float *q, int64_t heads, const void *keys, const void *values, int32_t kv_f16,
                                int64_t positions, int64_t stride, int64_t head_dim, float scale, float *scores,
                                float *out) {
-    for (int64_t g = 0; g < heads; g++)
-        attention_head(q + g * head_dim, keys, values, positions, stride, head_dim, scale, scores + g * positions,
-                       out + g * head_dim);
+    if (kv_f16)
+        decode_heads_f16(q, heads, keys, values, positions, stride, head_dim, scale, scores, out);
+    else
+        decode_heads_f32(q, heads, keys, values, positions, stride, head_dim, scale, scores, out);
 }
 
 // The same operations with ymm intrinsics: left to itself the compiler split the dot product into xmm halves.
 #include <immintrin.h>
 
-#define AVX2 __attribute__((target("avx2,fma")))
+#define AVX2 __attribute__((target("avx2,fma,f16c")))
 
-static inline __attribute__((always_inline)) AVX2 float dot_avx2(const float *a, const float *b, int64_t n) {
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-    int64_t i = 0;
-    for (; i + 2 * LANES <= n; i += 2 * LANES) {
-        acc0 = _mm256_add_ps(acc0, _mm256_mul_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i)));
-        acc1 = _mm256_add_ps(acc1, _mm256_mul_ps(_mm256_loadu_ps(a + i + LANES), _mm256_loadu_ps(b + i + LANES)));
-    }
-    float lanes[LANES];
-    _mm256_storeu_ps(lanes, _mm256_add_ps(acc0, acc1));
-    float sum = -0.0f;
-    for (int l = 0; l < LANES; l++) sum += lanes[l];
-    for (; i < n; i++) sum += a[i] * b[i];
-    return sum;
-}
+#include "softmax_avx2.h"
 
 /// Transposes eight rows of eight floats in registers: afterwards r[l] holds lane l of every input row.
 static inline __attribute__((always_inline)) AVX2 void transpose8(__m256 r[LANES]) {
@@ -106,28 +83,6 @@ static inline __attribute__((always_inline)) AVX2 void transpose8(__m256 r[LANES
     r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
 }
 
-/// scores[p] = q·k_p · scale for eight positions at once, bit-identical to dot_avx2 per position: each position's
-/// two accumulators are added lane-wise as before, then a transpose puts lane l of all eight positions in one
-/// register, so the in-order lane sum (-0 + l0 + l1 + … + l7) runs for eight positions in eight vector adds instead
-/// of a store and eight dependent scalar adds each. Needs head_dim a multiple of 16 (dot_avx2 has no tail then).
-static inline __attribute__((always_inline)) AVX2 void dot8_avx2(const float *q, const float *keys, int64_t stride,
-                                                                 int64_t head_dim, float scale, float *scores) {
-    __m256 r[LANES];
-    for (int j = 0; j < LANES; j++) {
-        const float *b = keys + j * stride;
-        __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-        for (int64_t i = 0; i < head_dim; i += 2 * LANES) {
-            acc0 = _mm256_add_ps(acc0, _mm256_mul_ps(_mm256_loadu_ps(q + i), _mm256_loadu_ps(b + i)));
-            acc1 = _mm256_add_ps(acc1, _mm256_mul_ps(_mm256_loadu_ps(q + i + LANES), _mm256_loadu_ps(b + i + LANES)));
-        }
-        r[j] = _mm256_add_ps(acc0, acc1);
-    }
-    transpose8(r);
-    __m256 sum = _mm256_set1_ps(-0.0f);
-    for (int l = 0; l < LANES; l++) sum = _mm256_add_ps(sum, r[l]);
-    _mm256_storeu_ps(scores, _mm256_mul_ps(sum, _mm256_set1_ps(scale)));
-}
-
 /// out[g] += Σ_p scores[g][p] · v_p over WIDTH ymm of output (8·WIDTH values from `dim` on) for HEADS query heads
 /// at once: each value vector is loaded once for all heads. Per output lane the operations are the reference's
 /// (acc = acc + score·v in position order, starting from zero), so results do not depend on WIDTH or HEADS.
@@ -137,9 +92,9 @@ static inline __attribute__((always_inline)) AVX2 void dot8_avx2(const float *q,
         for (int g = 0; g < HEADS; g++)                                                                              \
             for (int k = 0; k < WIDTH; k++) acc[g][k] = _mm256_setzero_ps();                                         \
         for (int64_t p = 0; p < positions; p++) {                                                                    \
-            const float *v = values + p * stride + dim;                                                              \
+            const KV_T *v = values + p * stride + dim;                                                               \
             __m256 vk[WIDTH];                                                                                        \
-            for (int k = 0; k < WIDTH; k++) vk[k] = _mm256_loadu_ps(v + k * LANES);                                  \
+            for (int k = 0; k < WIDTH; k++) vk[k] = KV_LOAD8(v + k * LANES);                                        \
             for (int g = 0; g < HEADS; g++) {                                                                        \
                 const __m256 a = _mm256_broadcast_ss(scores + (first + g) * positions + p);                          \
                 for (int k = 0; k < WIDTH; k++) acc[g][k] = _mm256_add_ps(acc[g][k], _mm256_mul_ps(a, vk[k]));       \
@@ -149,45 +104,31 @@ static inline __attribute__((always_inline)) AVX2 void dot8_avx2(const float *q,
             for (int k = 0; k < WIDTH; k++) _mm256_storeu_ps(out + (first + g) * head_dim + dim + k * LANES, acc[g][k]); \
     } while (0)
 
-/// The query heads first ..< first + count (count 1-3) of the value phase, over output values dim ..< dim + 8·width.
-static inline __attribute__((always_inline)) AVX2 void weighted_sum(const float *scores, const float *values,
-                                                                   int64_t positions, int64_t stride, int64_t head_dim,
-                                                                   int64_t first, int count, int64_t dim, int width,
-                                                                   float *out) {
-    if (width == 4) {
-        if (count == 3) WEIGHTED_SUM(3, 4); else if (count == 2) WEIGHTED_SUM(2, 4); else WEIGHTED_SUM(1, 4);
-    } else {
-        if (count == 3) WEIGHTED_SUM(3, 1); else if (count == 2) WEIGHTED_SUM(2, 1); else WEIGHTED_SUM(1, 1);
-    }
-}
+#define KV_T float
+#define KV_SUFFIX _f32
+#define KV_LOAD1(p) (*(p))
+#define KV_LOAD8(p) _mm256_loadu_ps(p)
+#include "attention_decode_avx2.inc"
+#undef KV_T
+#undef KV_SUFFIX
+#undef KV_LOAD1
+#undef KV_LOAD8
 
-AVX2 void mg_attention_decode_heads_avx2(const float *q, int64_t heads, const float *keys, const float *values,
-                                         int64_t positions, int64_t stride, int64_t head_dim, float scale,
-                                         float *scores, float *out) {
-    // Scores, eight positions at a time for every head: the eight keys stay in L1 while each head uses them.
-    int64_t p = 0;
-    if (head_dim % (2 * LANES) == 0)
-        for (; p + LANES <= positions; p += LANES)
-            for (int64_t g = 0; g < heads; g++)
-                dot8_avx2(q + g * head_dim, keys + p * stride, stride, head_dim, scale, scores + g * positions + p);
-    for (; p < positions; p++)
-        for (int64_t g = 0; g < heads; g++)
-            scores[g * positions + p] = dot_avx2(q + g * head_dim, keys + p * stride, head_dim) * scale;
-    for (int64_t g = 0; g < heads; g++) softmax_like_reference(scores + g * positions, positions);
-    // Weighted sum of the values, up to three heads at a time (12 accumulators + 4 loaded vectors fit 16 ymm).
-    for (int64_t first = 0; first < heads; first += 3) {
-        const int count = heads - first < 3 ? (int)(heads - first) : 3;
-        int64_t dim = 0;
-        for (; dim + 4 * LANES <= head_dim; dim += 4 * LANES)
-            weighted_sum(scores, values, positions, stride, head_dim, first, count, dim, 4, out);
-        for (; dim + LANES <= head_dim; dim += LANES)
-            weighted_sum(scores, values, positions, stride, head_dim, first, count, dim, 1, out);
-        for (; dim < head_dim; dim++)
-            for (int64_t g = first; g < first + count; g++) {
-                const float *s = scores + g * positions;
-                float acc = 0;
-                for (int64_t i = 0; i < positions; i++) acc = acc + s[i] * values[i * stride + dim];
-                out[g * head_dim + dim] = acc;
-            }
-    }
+#define KV_T uint16_t
+#define KV_SUFFIX _f16
+#define KV_LOAD1(p) _cvtsh_ss(*(p))
+#define KV_LOAD8(p) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(p)))
+#include "attention_decode_avx2.inc"
+#undef KV_T
+#undef KV_SUFFIX
+#undef KV_LOAD1
+#undef KV_LOAD8
+
+AVX2 void mg_attention_decode_heads_avx2(const float *q, int64_t heads, const void *keys, const void *values,
+                                         int32_t kv_f16, int64_t positions, int64_t stride, int64_t head_dim,
+                                         float scale, float *scores, float *out) {
+    if (kv_f16)
+        decode_heads_avx2_f16(q, heads, keys, values, positions, stride, head_dim, scale, scores, out);
+    else
+        decode_heads_avx2_f32(q, heads, keys, values, positions, stride, head_dim, scale, scores, out);
 }

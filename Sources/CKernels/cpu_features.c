@@ -13,7 +13,7 @@ static uint64_t read_xcr0(void) {
 int32_t mg_cpu_features(void) {
     unsigned a, b, c, d;
     if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
-    const int osxsave = (c >> 27) & 1, fma = (c >> 12) & 1, avx = (c >> 28) & 1;
+    const int osxsave = (c >> 27) & 1, fma = (c >> 12) & 1, avx = (c >> 28) & 1, f16c = (c >> 29) & 1;
     if (!osxsave || !avx) return 0;
     const uint64_t xcr0 = read_xcr0();
     const int ymm_saved = (xcr0 & 0x6) == 0x6;           // SSE + AVX state
@@ -33,6 +33,7 @@ int32_t mg_cpu_features(void) {
 
     int32_t features = 0;
     if (avx2 && fma) features |= MG_CPU_AVX2;
+    if (f16c) features |= MG_CPU_F16C;
     if (avx2 && fma && avxvnni) features |= MG_CPU_AVXVNNI;
     if (zmm_saved && avx512f && avx512bw && avx512vnni) features |= MG_CPU_AVX512VNNI;
     return features;

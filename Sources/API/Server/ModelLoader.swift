@@ -50,9 +50,9 @@ public struct ModelLoader: Sendable {
         let engine = BatchEngine(model: chat.model, tokenizer: chat.tokenizer, endOfGenerationTokens: chat.endOfGenerationTokens,
                                  configuration: engineConfiguration)
         let c = chat.model.config
-        let kvBytesPerPosition = 2 * c.layerCount * c.kvDim * MemoryLayout<Float>.stride
+        let kvBytesPerPosition = KVCache.bytesPerPosition(config: c, precision: chat.model.kvPrecision)
         // What the model may hold at its busiest, counted against memory_budget_mb: the weights, the running
-        // sequences' KV budget and the prefix cache's rows (2,048 positions are 94 MB for SmolLM2).
+        // sequences' KV budget and the prefix cache's rows (2,048 positions are 47 MB for SmolLM2 in f16).
         let kvPositions = engineConfiguration.kvBudgetPositions + engineConfiguration.prefixCachePositions
         return ServedModel(spec: spec, chat: chat, engine: engine, mergeSeconds: mergeSeconds,
                            loadSeconds: (clock.now - start).seconds,

@@ -17,6 +17,7 @@ enum {
     MG_CPU_AVX2 = 1 << 0,        // AVX2 + FMA
     MG_CPU_AVXVNNI = 1 << 1,     // AVX-VNNI (VEX vpdpbusd on ymm), plus AVX2 + FMA
     MG_CPU_AVX512VNNI = 1 << 2,  // AVX-512 F + BW + VNNI (EVEX vpdpbusd on zmm)
+    MG_CPU_F16C = 1 << 3,        // vcvtph2ps / vcvtps2ph (f16 KV caches)
 };
 
 int32_t mg_cpu_features(void);
@@ -74,28 +75,31 @@ void mg_q8_gemm_avx512vnni(mg_q8_weights w, mg_q8_activations x, int64_t blocks,
                            float *y, int64_t ldy);
 
 /// Decode attention of `heads` query heads that share one key/value head (query head g at q + g·head_dim) over
-/// `positions` cached key and value rows (row i at keys/values + i·stride): scores_g = softmax(q_g·kᵢ · scale) into
-/// scores + g·positions, out_g = Σ scores_gᵢ·vᵢ into out + g·head_dim. Each head bit-identical to the Swift
-/// reference (F32.dot / softmax / axpy); the avx2 twin needs MG_CPU_AVX2 and reads each cached row once for all heads.
-void mg_attention_decode_heads(const float *q, int64_t heads, const float *keys, const float *values,
+/// `positions` cached key and value rows (row i at keys/values + i·stride elements; f16 elements when kv_f16, else
+/// f32): scores_g = softmax(q_g·kᵢ · scale) into scores + g·positions, out_g = Σ scores_gᵢ·vᵢ into out + g·head_dim.
+/// Each head bit-identical to the Swift reference (F32.dot / softmax / axpy) on the cache widened to f32; the avx2
+/// twin needs MG_CPU_AVX2 and MG_CPU_F16C and reads each cached row once for all heads.
+void mg_attention_decode_heads(const float *q, int64_t heads, const void *keys, const void *values, int32_t kv_f16,
                                int64_t positions, int64_t stride, int64_t head_dim, float scale, float *scores,
                                float *out);
-void mg_attention_decode_heads_avx2(const float *q, int64_t heads, const float *keys, const float *values,
-                                    int64_t positions, int64_t stride, int64_t head_dim, float scale, float *scores,
-                                    float *out);
+void mg_attention_decode_heads_avx2(const float *q, int64_t heads, const void *keys, const void *values,
+                                    int32_t kv_f16, int64_t positions, int64_t stride, int64_t head_dim, float scale,
+                                    float *scores, float *out);
 
 /// Causal attention of `rows` consecutive query rows of one head (row i at q + i·q_stride) over cached keys and
-/// values (position p of the head at keys/values + p·kv_stride): row i sees positions 0 ..< first_visible + i.
-/// out row i (at out + i·out_stride, head_dim values) = softmax(q_i·Kᵀ · scale) · V. Blocked products with fused
-/// multiply-adds, so results differ from the decode kernel in the last bits (prefill has no bit-exact reference).
-/// `scratch` needs mg_attention_prefill_scratch(...) floats. The avx2 twin needs MG_CPU_AVX2.
+/// values (position p of the head at keys/values + p·kv_stride elements; f16 elements when kv_f16, else f32): row i
+/// sees positions 0 ..< first_visible + i. out row i (at out + i·out_stride, head_dim values) =
+/// softmax(q_i·Kᵀ · scale) · V. Blocked products with fused multiply-adds, so results differ from the decode kernel
+/// in the last bits (prefill has no bit-exact reference). `scratch` needs mg_attention_prefill_scratch(...) floats.
+/// The avx2 twin needs MG_CPU_AVX2 and MG_CPU_F16C.
 int64_t mg_attention_prefill_scratch(int64_t rows, int64_t first_visible, int64_t head_dim);
-void mg_attention_prefill_head(const float *q, int64_t q_stride, const float *keys, const float *values,
+void mg_attention_prefill_head(const float *q, int64_t q_stride, const void *keys, const void *values, int32_t kv_f16,
                                int64_t kv_stride, int64_t head_dim, int64_t rows, int64_t first_visible, float scale,
                                float *scratch, float *out, int64_t out_stride);
-void mg_attention_prefill_head_avx2(const float *q, int64_t q_stride, const float *keys, const float *values,
-                                    int64_t kv_stride, int64_t head_dim, int64_t rows, int64_t first_visible,
-                                    float scale, float *scratch, float *out, int64_t out_stride);
+void mg_attention_prefill_head_avx2(const float *q, int64_t q_stride, const void *keys, const void *values,
+                                    int32_t kv_f16, int64_t kv_stride, int64_t head_dim, int64_t rows,
+                                    int64_t first_visible, float scale, float *scratch, float *out,
+                                    int64_t out_stride);
 
 #ifdef __cplusplus
 }

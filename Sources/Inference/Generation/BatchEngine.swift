@@ -15,11 +15,12 @@ public struct BatchEngineConfiguration: Sendable {
     public var prefillChunk = 32
     /// Context per sequence (capped by the model's).
     public var contextLength = 4096
-    /// KV positions all running sequences may hold together (each position costs 2·layers·kvDim floats: 46 KB for
-    /// SmolLM2, so 32,768 positions are 1.5 GB and two such models fit the default 4 GB memory budget).
+    /// KV positions all running sequences may hold together (each position costs 2·layers·kvDim values: 23 KB for
+    /// SmolLM2 with the int8 path's f16 cache, so 32,768 positions are 0.75 GB and three such models fit the default
+    /// 4 GB memory budget).
     public var kvBudgetPositions = 32_768
     /// Prompt positions kept for reuse by later prompts with the same beginning (the chat template and system prompt,
-    /// earlier turns of a conversation); 0 turns the prefix cache off. 2,048 positions are 94 MB for SmolLM2.
+    /// earlier turns of a conversation); 0 turns the prefix cache off. 2,048 positions are 47 MB for SmolLM2 (f16).
     public var prefixCachePositions = 2_048
 
     public init() {}

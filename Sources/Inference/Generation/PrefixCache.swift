@@ -15,7 +15,7 @@ final class PrefixCache {
         var lastUse: UInt64
     }
 
-    /// Positions all entries may hold together (each costs 2·layers·kvDim floats: 46 KB for SmolLM2).
+    /// Positions all entries may hold together (each costs 2·layers·kvDim values: 23 KB for SmolLM2 in f16).
     let budgetPositions: Int
     private var entries: [Entry] = []
     private var clock: UInt64 = 0
@@ -56,7 +56,7 @@ final class PrefixCache {
             entries.remove(at: oldest)
         }
         let rows = KVCache(layerCount: cache.layerCount, kvHeadCount: cache.kvHeadCount, headDim: cache.headDim,
-                           capacity: prompt.count)
+                           capacity: prompt.count, precision: cache.precision)
         rows.copyRows(from: cache, count: prompt.count)
         entries.append(Entry(tokens: prompt, rows: rows, lastUse: clock))
     }

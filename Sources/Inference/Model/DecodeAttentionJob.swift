@@ -4,9 +4,10 @@ import Quant
 /// Where one decode row's attention reads and writes (its query, its sequence's cache of this layer).
 struct DecodeAttentionRow {
     let query: UnsafeMutablePointer<Float>    // (qDim) the row's roped query
-    let keys: UnsafeMutablePointer<Float>     // this layer's cache, head-major (KVCache)
-    let values: UnsafeMutablePointer<Float>
-    let headStride: Int                       // floats from one key/value head's positions to the next's
+    let keys: UnsafeRawPointer                // this layer's cache, head-major (KVCache)
+    let values: UnsafeRawPointer
+    let f16: Bool                             // the cache's elements are f16 (else f32)
+    let headStride: Int                       // elements from one key/value head's positions to the next's
     let positions: Int                        // cached positions, the row's own included
     let out: UnsafeMutablePointer<Float>      // (qDim)
 }
@@ -45,10 +46,10 @@ struct DecodeAttentionJob {
             // The run of this range's heads that share h's key/value head.
             let kvHead = h / group
             let count = min(end, (kvHead + 1) * group) - h
-            let kvOffset = kvHead * row.headStride
+            let kvOffset = kvHead * row.headStride * (row.f16 ? 2 : 4)
             let scores = ThreadScratch.forCurrentThread.floats(count * row.positions)
             DecodeAttention.heads(count, query: row.query + h * headDim, keys: row.keys + kvOffset,
-                                  values: row.values + kvOffset, positions: row.positions, stride: headDim,
+                                  values: row.values + kvOffset, f16: row.f16, positions: row.positions, stride: headDim,
                                   headDim: headDim, scale: scale, scores: scores, into: row.out + h * headDim)
             h += count
         }

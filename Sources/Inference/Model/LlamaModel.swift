@@ -1,6 +1,7 @@
 // The Llama-family forward pass, top to bottom like the maths:
 // x = embed(token); per block: x += o(attention(rope(q(n1(x))), rope(k(n1(x))), v(n1(x)))); x += down(silu(gate(n2(x))) · up(n2(x)));
 // logits = head(norm(x)).
+import Foundation
 import Quant
 
 public enum ForwardError: Error, CustomStringConvertible, Equatable {
@@ -42,6 +43,11 @@ public final class LlamaModel: Sendable {
     /// Every layer's matrices when all of them are int8 on one kernel and pool: the pass then fuses q/k/v and
     /// gate/up into single pool calls (same results, fewer wake-ups and quantizations).
     let int8Layers: [Int8LayerProducts]?
+    /// How new caches store keys and values: f16 on the int8 serving path, f32 on the f32 reference path (which
+    /// must stay within 1e-3 of transformers). MERGEGUARD_KV_CACHE=f32|f16 overrides it, for side-by-side runs.
+    public let kvPrecision: KVPrecision
+
+    public static let kvPrecisionEnvironmentVariable = "MERGEGUARD_KV_CACHE"
 
     public init(weights: LlamaWeights) {
         self.weights = weights
@@ -49,10 +55,12 @@ public final class LlamaModel: Sendable {
         rope = Rope(config: weights.config)
         let fused = weights.layers.compactMap(Int8LayerProducts.init)
         int8Layers = fused.count == weights.layers.count ? fused : nil
+        let override = ProcessInfo.processInfo.environment[Self.kvPrecisionEnvironmentVariable].flatMap(KVPrecision.init(rawValue:))
+        kvPrecision = override ?? (int8Layers != nil ? .f16 : .f32)
     }
 
     public func makeCache(capacity: Int? = nil) -> KVCache {
-        KVCache(config: config, capacity: min(capacity ?? config.contextLength, config.contextLength))
+        KVCache(config: config, capacity: min(capacity ?? config.contextLength, config.contextLength), precision: kvPrecision)
     }
 
     public func makeState(maxBatch: Int = 64, maxPositions: Int? = nil) -> RunState {
@@ -152,8 +160,8 @@ public final class LlamaModel: Sendable {
                 if count == 1 && !r.isPrompt {
                     // Decode rows of all runs go to the pool together, one task per (row, head).
                     s.decodeRows[decodeRows] = DecodeAttentionRow(
-                        query: s.q.pointer + first * c.qDim, keys: r.cache.keys[l].pointer,
-                        values: r.cache.values[l].pointer, headStride: r.cache.headStride, positions: start + 1,
+                        query: s.q.pointer + first * c.qDim, keys: r.cache.keys(l), values: r.cache.values(l),
+                        f16: r.cache.isF16, headStride: r.cache.headStride, positions: start + 1,
                         out: s.attention.pointer + first * c.qDim)
                     decodeRows += 1
                 } else {
@@ -203,8 +211,9 @@ public final class LlamaModel: Sendable {
     /// beyond each task's transposed keys in its thread's scratch.
     private func attention(layer l: Int, firstRow: Int, rows n: Int, start: Int, cache: KVCache, state s: RunState) {
         let c = config
-        var job = PrefillAttentionJob(query: s.q.pointer + firstRow * c.qDim, keys: cache.keys[l].pointer,
-                                      values: cache.values[l].pointer, out: s.attention.pointer + firstRow * c.qDim,
+        var job = PrefillAttentionJob(query: s.q.pointer + firstRow * c.qDim, keys: cache.keys(l),
+                                      values: cache.values(l), f16: cache.isF16,
+                                      out: s.attention.pointer + firstRow * c.qDim,
                                       rows: n, start: start, heads: c.headCount, group: c.headCount / c.kvHeadCount,
                                       headDim: c.headDim, qDim: c.qDim, headStride: cache.headStride,
                                       scale: 1 / Float(c.headDim).squareRoot())

@@ -10,8 +10,9 @@ struct PrefillAttentionJob {
     static let minParallelWork = 1 << 16
 
     let query: UnsafeMutablePointer<Float>   // (rows, qDim) roped queries of the chunk
-    let keys: UnsafeMutablePointer<Float>    // this layer's cache, head-major (KVCache), the chunk's rows included
-    let values: UnsafeMutablePointer<Float>
+    let keys: UnsafeRawPointer               // this layer's cache, head-major (KVCache), the chunk's rows included
+    let values: UnsafeRawPointer
+    let f16: Bool                            // the cache's elements are f16 (else f32)
     let out: UnsafeMutablePointer<Float>     // (rows, qDim)
     let rows: Int
     let start: Int                           // cached positions before the chunk
@@ -19,7 +20,7 @@ struct PrefillAttentionJob {
     let group: Int                           // query heads per key/value head
     let headDim: Int
     let qDim: Int
-    let headStride: Int                      // floats from one key/value head's positions to the next's
+    let headStride: Int                      // elements from one key/value head's positions to the next's
     let scale: Float
 
     var blocks: Int { (rows + Self.rowsPerTask - 1) / Self.rowsPerTask }
@@ -31,12 +32,12 @@ struct PrefillAttentionJob {
         let h = t % heads
         let first = block * Self.rowsPerTask
         let count = min(Self.rowsPerTask, rows - first)
-        let kvOffset = (h / group) * headStride
+        let kvOffset = (h / group) * headStride * (f16 ? 2 : 4)
         let firstVisible = start + first + 1
         let scratch = ThreadScratch.forCurrentThread.floats(
             PrefillAttention.scratchCount(rows: count, firstVisible: firstVisible, headDim: headDim))
         PrefillAttention.head(query: query + first * qDim + h * headDim, queryStride: qDim, keys: keys + kvOffset,
-                              values: values + kvOffset, stride: headDim, headDim: headDim, rows: count,
+                              values: values + kvOffset, f16: f16, stride: headDim, headDim: headDim, rows: count,
                               firstVisible: firstVisible, scale: scale, scratch: scratch,
                               into: out + first * qDim + h * headDim, outStride: qDim)
     }

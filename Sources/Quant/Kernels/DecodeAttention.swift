@@ -3,24 +3,24 @@
 import CKernels
 
 public enum DecodeAttention {
-    /// Whether the AVX2 twin runs (the baseline one computes the same bits, more slowly).
-    public static let usesAVX2 = mg_cpu_features() & Int32(MG_CPU_AVX2) != 0
+    /// Whether the AVX2 twins run (AVX2 + FMA + F16C; the baseline ones compute the same bits, more slowly).
+    public static let usesAVX2 = mg_cpu_features() & Int32(MG_CPU_AVX2 | MG_CPU_F16C) == Int32(MG_CPU_AVX2 | MG_CPU_F16C)
 
     /// For each of `heads` query heads g (at query + g·headDim): out + g·headDim (headDim values) =
-    /// softmax(q_g·kᵢ · scale) · V over `positions` rows of one key/value head, row i at keys/values + i·stride.
-    /// `scores` needs room for heads·positions floats and holds the attention weights afterwards (head g's from
-    /// scores + g·positions).
+    /// softmax(q_g·kᵢ · scale) · V over `positions` rows of one key/value head, row i at keys/values + i·stride
+    /// elements (f16 when `f16`, else f32). `scores` needs room for heads·positions floats and holds the attention
+    /// weights afterwards (head g's from scores + g·positions).
     @inline(__always)
-    public static func heads(_ heads: Int, query q: UnsafePointer<Float>, keys: UnsafePointer<Float>,
-                             values: UnsafePointer<Float>, positions: Int, stride: Int, headDim: Int, scale: Float,
-                             scores: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>,
+    public static func heads(_ heads: Int, query q: UnsafePointer<Float>, keys: UnsafeRawPointer,
+                             values: UnsafeRawPointer, f16: Bool, positions: Int, stride: Int, headDim: Int,
+                             scale: Float, scores: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>,
                              avx2: Bool = usesAVX2) {
         if avx2 {
-            mg_attention_decode_heads_avx2(q, Int64(heads), keys, values, Int64(positions), Int64(stride),
+            mg_attention_decode_heads_avx2(q, Int64(heads), keys, values, f16 ? 1 : 0, Int64(positions), Int64(stride),
                                            Int64(headDim), scale, scores, out)
         } else {
-            mg_attention_decode_heads(q, Int64(heads), keys, values, Int64(positions), Int64(stride), Int64(headDim),
-                                      scale, scores, out)
+            mg_attention_decode_heads(q, Int64(heads), keys, values, f16 ? 1 : 0, Int64(positions), Int64(stride),
+                                      Int64(headDim), scale, scores, out)
         }
     }
 }

@@ -9,18 +9,21 @@ public enum PrefillAttention {
 
     /// out row i (headDim values at out + i·outStride) = softmax(q_i·Kᵀ · scale) · V over positions
     /// 0 ..< firstVisible + i, where q row i is at query + i·queryStride and position p of the head's keys/values at
-    /// keys/values + p·stride. `scratch` needs `scratchCount(...)` floats.
+    /// keys/values + p·stride elements (f16 when `f16`, else f32). `scratch` needs `scratchCount(...)` floats.
     @inline(__always)
-    public static func head(query: UnsafePointer<Float>, queryStride: Int, keys: UnsafePointer<Float>,
-                            values: UnsafePointer<Float>, stride: Int, headDim: Int, rows: Int, firstVisible: Int,
-                            scale: Float, scratch: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>,
-                            outStride: Int, avx2: Bool = DecodeAttention.usesAVX2) {
+    public static func head(query: UnsafePointer<Float>, queryStride: Int, keys: UnsafeRawPointer,
+                            values: UnsafeRawPointer, f16: Bool, stride: Int, headDim: Int, rows: Int,
+                            firstVisible: Int, scale: Float, scratch: UnsafeMutablePointer<Float>,
+                            into out: UnsafeMutablePointer<Float>, outStride: Int,
+                            avx2: Bool = DecodeAttention.usesAVX2) {
         if avx2 {
-            mg_attention_prefill_head_avx2(query, Int64(queryStride), keys, values, Int64(stride), Int64(headDim),
-                                           Int64(rows), Int64(firstVisible), scale, scratch, out, Int64(outStride))
+            mg_attention_prefill_head_avx2(query, Int64(queryStride), keys, values, f16 ? 1 : 0, Int64(stride),
+                                           Int64(headDim), Int64(rows), Int64(firstVisible), scale, scratch, out,
+                                           Int64(outStride))
         } else {
-            mg_attention_prefill_head(query, Int64(queryStride), keys, values, Int64(stride), Int64(headDim),
-                                      Int64(rows), Int64(firstVisible), scale, scratch, out, Int64(outStride))
+            mg_attention_prefill_head(query, Int64(queryStride), keys, values, f16 ? 1 : 0, Int64(stride),
+                                      Int64(headDim), Int64(rows), Int64(firstVisible), scale, scratch, out,
+                                      Int64(outStride))
         }
     }
 }
