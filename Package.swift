@@ -25,7 +25,7 @@ let package = Package(
                        providers: [.apt(["libmicrohttpd-dev"])]),
         // The kernels are optimized in debug builds too: at -O0 intrinsics code runs several times slower, and the
         // tests and the integration server run debug builds of the whole serving path.
-        .target(name: "CKernels", path: "Sources/CKernels", exclude: ["q8_gemm_ymm.inc"],
+        .target(name: "CKernels", path: "Sources/CKernels", exclude: ["q8_gemm_ymm.inc", "attention_decode_scalar.inc", "attention_decode_avx2.inc"],
                 cSettings: [.unsafeFlags(["-O2"])]),
         .target(name: "Quant", dependencies: ["COpenBLAS", "CKernels"], swiftSettings: fastMath),
         .target(name: "Inference", dependencies: ["Quant"], swiftSettings: fastMath),

@@ -86,6 +86,10 @@ void mg_attention_decode_heads_avx2(const float *q, int64_t heads, const void *k
                                     int32_t kv_f16, int64_t positions, int64_t stride, int64_t head_dim, float scale,
                                     float *scores, float *out);
 
+/// dst[i] = f16 of src[i], rounding to nearest even (the bits of Swift's Float16(x) for every non-NaN value). Needs
+/// MG_CPU_F16C.
+void mg_f32_to_f16_f16c(const float *src, uint16_t *dst, int64_t n);
+
 /// Causal attention of `rows` consecutive query rows of one head (row i at q + i·q_stride) over cached keys and
 /// values (position p of the head at keys/values + p·kv_stride elements; f16 elements when kv_f16, else f32): row i
 /// sees positions 0 ..< first_visible + i. out row i (at out + i·out_stride, head_dim values) =

@@ -65,8 +65,7 @@ public final class KVCache: @unchecked Sendable {
                 case .f32:
                     (raw.assumingMemoryBound(to: Float.self) + cached).update(from: from, count: headDim)
                 case .f16:
-                    let to = raw.assumingMemoryBound(to: UInt16.self) + cached
-                    for d in 0..<headDim { to[d] = floatToF16(from[d]) }
+                    floatsToF16(from, count: headDim, into: raw.assumingMemoryBound(to: UInt16.self) + cached)
                 }
             }
         }

@@ -1,4 +1,5 @@
 // IEEE half (f16) and bfloat16 conversions, as stored in GGUF and safetensors files.
+import CKernels
 
 /// Exact, and the same bits as `Float(Float16(bitPattern:))` (signalling NaNs come out quiet there too), but branch-free integer and
 /// multiply work: without F16C the conversion is a library call per value, ten times slower on F16 tensors.
@@ -27,4 +28,18 @@ public func floatToBF16(_ value: Float) -> UInt16 {
     if value.isNaN { return UInt16(truncatingIfNeeded: (bits >> 16) | 0x0040) }
     let rounding = UInt32(0x7FFF) + ((bits >> 16) & 1)
     return UInt16(truncatingIfNeeded: (bits &+ rounding) >> 16)
+}
+
+/// Whether the CPU converts f16 in hardware (F16C).
+public let hasF16C = mg_cpu_features() & Int32(MG_CPU_F16C) != 0
+
+/// dst[i] = floatToF16(src[i]) for i < count, eight values per instruction with F16C (the same bits for every
+/// non-NaN value: both round to nearest even); one Float16 conversion at a time without.
+@inline(__always)
+public func floatsToF16(_ src: UnsafePointer<Float>, count: Int, into dst: UnsafeMutablePointer<UInt16>) {
+    if hasF16C {
+        mg_f32_to_f16_f16c(src, dst, Int64(count))
+    } else {
+        for i in 0..<count { dst[i] = floatToF16(src[i]) }
+    }
 }
