@@ -5,8 +5,8 @@
 // values in registers while streaming V. Rows past a tile's causal limit are skipped, not masked afterwards. The
 // softmax exponentials are vectorized too (expf was a fifth of the kernel's time).
 //
-// An f16 cache (the int8 serving path's) is widened into scratch first, keys transposed as before and values into
-// rows of head_dim: the products then run on exactly the f32 values an f32 cache of the widened numbers would give.
+// An f16 cache (the int8 serving path's) is widened as it is read (exactly), keys while they are transposed and values
+// in the scores·V loop: the products run on the f32 values an f32 cache of the widened numbers would give.
 #include "CKernels.h"
 #include "half_float.h"
 #include "softmax_reference.h"
@@ -21,25 +21,23 @@ static inline int64_t padded_positions(int64_t rows, int64_t first_visible) {
 }
 
 int64_t mg_attention_prefill_scratch(int64_t rows, int64_t first_visible, int64_t head_dim) {
-    // Transposed keys, scores, and the widened values of an f16 cache.
-    return padded_positions(rows, first_visible) * (2 * head_dim + rows);
+    // Transposed keys, then scores.
+    return padded_positions(rows, first_visible) * (head_dim + rows);
 }
 
 static inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+
+/// Element i of a cache (f16 when kv_f16, else f32), as f32.
+static inline __attribute__((always_inline)) float kv_at(const void *cache, int32_t kv_f16, int64_t i) {
+    return kv_f16 ? mg_f16_to_f32(((const uint16_t *)cache)[i]) : ((const float *)cache)[i];
+}
 
 /// keys (positions, head_dim at stride; f16 when kv_f16) into kt (head_dim, padded), zeros past the last position.
 static inline __attribute__((always_inline)) void transpose_keys(const void *keys, int32_t kv_f16, int64_t kv_stride,
                                                                  int64_t head_dim, int64_t positions, int64_t padded,
                                                                  float *kt) {
-    for (int64_t p = 0; p < positions; p++) {
-        if (kv_f16) {
-            const uint16_t *k = (const uint16_t *)keys + p * kv_stride;
-            for (int64_t d = 0; d < head_dim; d++) kt[d * padded + p] = mg_f16_to_f32(k[d]);
-        } else {
-            const float *k = (const float *)keys + p * kv_stride;
-            for (int64_t d = 0; d < head_dim; d++) kt[d * padded + p] = k[d];
-        }
-    }
+    for (int64_t p = 0; p < positions; p++)
+        for (int64_t d = 0; d < head_dim; d++) kt[d * padded + p] = kv_at(keys, kv_f16, p * kv_stride + d);
     for (int64_t d = 0; d < head_dim; d++)
         for (int64_t p = positions; p < padded; p++) kt[d * padded + p] = 0;
 }
@@ -50,26 +48,13 @@ static inline __attribute__((always_inline)) void causal_softmax(float *s, int64
     for (int64_t p = visible; p < positions; p++) s[p] = 0;
 }
 
-/// The values an attention reads as f32: the cache itself, or an f16 cache widened into `wide` (rows of head_dim).
-static inline __attribute__((always_inline)) const float *f32_values(const void *values, int32_t kv_f16,
-                                                                     int64_t *kv_stride, int64_t head_dim,
-                                                                     int64_t positions, float *wide) {
-    if (!kv_f16) return (const float *)values;
-    for (int64_t p = 0; p < positions; p++)
-        for (int64_t d = 0; d < head_dim; d++)
-            wide[p * head_dim + d] = mg_f16_to_f32(((const uint16_t *)values)[p * *kv_stride + d]);
-    *kv_stride = head_dim;
-    return wide;
-}
-
-void mg_attention_prefill_head(const float *q, int64_t q_stride, const void *keys, const void *cached_values,
+void mg_attention_prefill_head(const float *q, int64_t q_stride, const void *keys, const void *values,
                                int32_t kv_f16, int64_t kv_stride, int64_t head_dim, int64_t rows,
                                int64_t first_visible, float scale, float *scratch, float *out, int64_t out_stride) {
     const int64_t positions = first_visible + rows - 1;
     const int64_t padded = padded_positions(rows, first_visible);
     float *kt = scratch, *s = scratch + head_dim * padded;
     transpose_keys(keys, kv_f16, kv_stride, head_dim, positions, padded, kt);
-    const float *values = f32_values(cached_values, kv_f16, &kv_stride, head_dim, positions, s + rows * padded);
     for (int64_t i = 0; i < rows; i++) {
         const int64_t visible = first_visible + i;
         float *si = s + i * padded;
@@ -81,7 +66,7 @@ void mg_attention_prefill_head(const float *q, int64_t q_stride, const void *key
         causal_softmax(si, visible, positions);
         for (int64_t d = 0; d < head_dim; d++) {
             float acc = 0;
-            for (int64_t p = 0; p < visible; p++) acc += si[p] * values[p * kv_stride + d];
+            for (int64_t p = 0; p < visible; p++) acc += si[p] * kv_at(values, kv_f16, p * kv_stride + d);
             out[i * out_stride + d] = acc;
         }
     }

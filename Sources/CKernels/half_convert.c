@@ -1,9 +1,9 @@
-// f32 → f16 rows for the KV cache, with F16C: Swift's Float16(x) is a software conversion on the baseline x86-64
+// f32 → f16 rows for the KV cache, with F16C (which needs only AVX, not AVX2): Swift's Float16(x) is a software conversion on the baseline x86-64
 // target (~20 ns a value), which made storing keys and values ~10% of a short prefill and ~3% of a decode step.
 #include "CKernels.h"
 #include <immintrin.h>
 
-__attribute__((target("avx2,f16c"))) void mg_f32_to_f16_f16c(const float *src, uint16_t *dst, int64_t n) {
+__attribute__((target("avx,f16c"))) void mg_f32_to_f16_f16c(const float *src, uint16_t *dst, int64_t n) {
     int64_t i = 0;
     for (; i + 8 <= n; i += 8)
         _mm_storeu_si128((__m128i *)(dst + i),

@@ -7,7 +7,7 @@ struct DecodeAttentionRow {
     let keys: UnsafeRawPointer                // this layer's cache, head-major (KVCache)
     let values: UnsafeRawPointer
     let f16: Bool                             // the cache's elements are f16 (else f32)
-    let headStride: Int                       // elements from one key/value head's positions to the next's
+    let headBytes: Int                        // bytes from one key/value head's positions to the next's
     let positions: Int                        // cached positions, the row's own included
     let out: UnsafeMutablePointer<Float>      // (qDim)
 }
@@ -46,7 +46,7 @@ struct DecodeAttentionJob {
             // The run of this range's heads that share h's key/value head.
             let kvHead = h / group
             let count = min(end, (kvHead + 1) * group) - h
-            let kvOffset = kvHead * row.headStride * (row.f16 ? 2 : 4)
+            let kvOffset = kvHead * row.headBytes
             let scores = ThreadScratch.forCurrentThread.floats(count * row.positions)
             DecodeAttention.heads(count, query: row.query + h * headDim, keys: row.keys + kvOffset,
                                   values: row.values + kvOffset, f16: row.f16, positions: row.positions, stride: headDim,

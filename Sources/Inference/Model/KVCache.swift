@@ -44,6 +44,8 @@ public final class KVCache: @unchecked Sendable {
     public var kvDim: Int { kvHeadCount * headDim }
     /// Elements from one head's block to the next within a layer.
     var headStride: Int { capacity * headDim }
+    /// The same distance in bytes, for the attention jobs that address a head from a layer's raw pointer.
+    var headBytes: Int { headStride * precision.byteSize }
     var isF16: Bool { precision == .f16 }
     /// Layer l's keys / values (elements of `precision`, head-major).
     func keys(_ l: Int) -> UnsafeRawPointer { UnsafeRawPointer(keyBuffers[l].pointer) }
@@ -92,8 +94,8 @@ public final class KVCache: @unchecked Sendable {
         for l in 0..<layerCount {
             for (to, from) in [(keyBuffers[l], other.keyBuffers[l]), (valueBuffers[l], other.valueBuffers[l])] {
                 for h in 0..<kvHeadCount {
-                    UnsafeMutableRawPointer(to.pointer + h * headStride * size)
-                        .copyMemory(from: from.pointer + h * other.headStride * size, byteCount: count * headDim * size)
+                    UnsafeMutableRawPointer(to.pointer + h * headBytes)
+                        .copyMemory(from: from.pointer + h * other.headBytes, byteCount: count * headDim * size)
                 }
             }
         }

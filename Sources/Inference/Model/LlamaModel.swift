@@ -161,7 +161,7 @@ public final class LlamaModel: Sendable {
                     // Decode rows of all runs go to the pool together, one task per (row, head).
                     s.decodeRows[decodeRows] = DecodeAttentionRow(
                         query: s.q.pointer + first * c.qDim, keys: r.cache.keys(l), values: r.cache.values(l),
-                        f16: r.cache.isF16, headStride: r.cache.headStride, positions: start + 1,
+                        f16: r.cache.isF16, headBytes: r.cache.headBytes, positions: start + 1,
                         out: s.attention.pointer + first * c.qDim)
                     decodeRows += 1
                 } else {
@@ -215,7 +215,7 @@ public final class LlamaModel: Sendable {
                                       values: cache.values(l), f16: cache.isF16,
                                       out: s.attention.pointer + firstRow * c.qDim,
                                       rows: n, start: start, heads: c.headCount, group: c.headCount / c.kvHeadCount,
-                                      headDim: c.headDim, qDim: c.qDim, headStride: cache.headStride,
+                                      headDim: c.headDim, qDim: c.qDim, headBytes: cache.headBytes,
                                       scale: 1 / Float(c.headDim).squareRoot())
         if n * (start + n) * c.qDim < PrefillAttentionJob.minParallelWork {
             for t in 0..<job.taskCount { job.run(task: t) }
@@ -229,8 +229,8 @@ public final class LlamaModel: Sendable {
     }
 
     /// Attention of every decode row (one query at the end of its own sequence) through the pool, in tasks of
-    /// (row, range of heads). Each head is computed exactly as the serial reference did (DecodeAttention is
-    /// bit-identical to F32.dot / softmax / axpy), so splitting changes only which core does it.
+    /// (row, range of heads). A head's numbers do not depend on the split (the kernel runs each head's operations in
+    /// one fixed order whatever heads share its call), so splitting changes only which core does it.
     private func decodeAttention(rows: Int, state s: RunState) {
         let c = config
         var work = 0

@@ -20,7 +20,7 @@ struct PrefillAttentionJob {
     let group: Int                           // query heads per key/value head
     let headDim: Int
     let qDim: Int
-    let headStride: Int                      // elements from one key/value head's positions to the next's
+    let headBytes: Int                       // bytes from one key/value head's positions to the next's
     let scale: Float
 
     var blocks: Int { (rows + Self.rowsPerTask - 1) / Self.rowsPerTask }
@@ -32,7 +32,7 @@ struct PrefillAttentionJob {
         let h = t % heads
         let first = block * Self.rowsPerTask
         let count = min(Self.rowsPerTask, rows - first)
-        let kvOffset = (h / group) * headStride * (f16 ? 2 : 4)
+        let kvOffset = (h / group) * headBytes
         let firstVisible = start + first + 1
         let scratch = ThreadScratch.forCurrentThread.floats(
             PrefillAttention.scratchCount(rows: count, firstVisible: firstVisible, headDim: headDim))

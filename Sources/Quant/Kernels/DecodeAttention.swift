@@ -1,9 +1,9 @@
-// Decode attention for the query heads that share one key/value head, through the C kernel that is bit-identical to
-// the Swift reference path.
+// Decode attention for the query heads that share one key/value head, through the C kernels: the baseline one is
+// bit-identical to the Swift reference path, the AVX2 one differs in the last bits of its vectorized softmax.
 import CKernels
 
 public enum DecodeAttention {
-    /// Whether the AVX2 twins run (AVX2 + FMA + F16C; the baseline ones compute the same bits, more slowly).
+    /// Whether the AVX2 twins of the attention kernels run (AVX2 + FMA + F16C; otherwise the baseline ones).
     public static let usesAVX2 = mg_cpu_features() & Int32(MG_CPU_AVX2 | MG_CPU_F16C) == Int32(MG_CPU_AVX2 | MG_CPU_F16C)
 
     /// For each of `heads` query heads g (at query + g·headDim): out + g·headDim (headDim values) =
