@@ -18,6 +18,8 @@ let package = Package(
     targets: [
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
+        // Stops OpenBLAS's own worker threads when the library loads (why: the file's comment).
+        .target(name: "COpenBLASThreads", dependencies: ["COpenBLAS"], path: "Sources/COpenBLASThreads"),
         .systemLibrary(name: "CJemalloc", path: "Sources/CJemalloc", pkgConfig: "jemalloc",
                        providers: [.apt(["libjemalloc-dev"])]),
         .target(name: "CJemallocOptions", path: "Sources/CJemallocOptions"),
@@ -27,7 +29,7 @@ let package = Package(
         // tests and the integration server run debug builds of the whole serving path.
         .target(name: "CKernels", path: "Sources/CKernels", exclude: ["q8_gemm_ymm.inc", "attention_decode_scalar.inc", "attention_decode_avx2.inc"],
                 cSettings: [.unsafeFlags(["-O2"])]),
-        .target(name: "Quant", dependencies: ["COpenBLAS", "CKernels"], swiftSettings: fastMath),
+        .target(name: "Quant", dependencies: ["COpenBLAS", "COpenBLASThreads", "CKernels"], swiftSettings: fastMath),
         .target(name: "Inference", dependencies: ["Quant"], swiftSettings: fastMath),
         .target(name: "Merge", dependencies: ["Inference", "Quant", "COpenBLAS"], swiftSettings: fastMath),
         .target(name: "Evaluation", dependencies: ["Inference"], swiftSettings: fastMath),

@@ -62,16 +62,26 @@ final class EventCollector: Sendable {
         let engine = BatchEngine(model: chat.model, tokenizer: chat.tokenizer, endOfGenerationTokens: chat.endOfGenerationTokens,
                                  configuration: configuration)
         defer { engine.stop() }
-        var collectors: [EventCollector] = []
+        var prompts: [[Int32]] = []
         var expected: [String] = []
         for text in Self.prompts {
             let prompt = try chat.promptTokens(for: [ChatMessage(role: "user", content: text)])
+            prompts.append(prompt)
             expected.append(try generator.generate(prompt: prompt, in: SequenceState(model: chat.model, contextLength: 256),
                                                    parameters: Self.greedy(20)).text)
+        }
+        // The engine thread waits in the first request's first event until every request is queued, so the
+        // sequences share steps however slowly this thread is scheduled (a loaded CI host once let each request
+        // finish before the next arrived).
+        let allQueued = DispatchSemaphore(value: 0)
+        var collectors: [EventCollector] = []
+        for (index, prompt) in prompts.enumerated() {
             let c = EventCollector()
-            try engine.submit(GenerationRequest(prompt: prompt, parameters: Self.greedy(20), sink: c.sink))
+            let sink = index == 0 ? Self.held(c.sink, until: allQueued) : c.sink
+            try engine.submit(GenerationRequest(prompt: prompt, parameters: Self.greedy(20), sink: sink))
             collectors.append(c)
         }
+        allQueued.signal()
         for (c, want) in zip(collectors, expected) {
             let got = c.wait()
             #expect(got.error == nil)
@@ -84,6 +94,17 @@ final class EventCollector: Sendable {
         let s = engine.statistics
         #expect(s.sequenceSteps > s.steps && s.sequenceSteps <= Self.prompts.count * s.steps,
                 "\(s.sequenceSteps) sequence-steps over \(s.steps) steps")
+    }
+
+    /// A sink whose first event waits until `gate` is signalled (and then leaves it open), holding the engine
+    /// thread in that step so the test can queue more requests behind it.
+    static func held(_ sink: @escaping @Sendable (GenerationEvent) -> Bool,
+                     until gate: DispatchSemaphore) -> @Sendable (GenerationEvent) -> Bool {
+        { event in
+            gate.wait()
+            gate.signal()
+            return sink(event)
+        }
     }
 
     static func waitUntilIdle(_ engine: BatchEngine) -> Bool {
@@ -128,11 +149,15 @@ final class EventCollector: Sendable {
         // Fill the running slot and the one queue place, then the next is refused.
         let prompt = try chat.promptTokens(for: [ChatMessage(role: "user", content: "Hi")])
         var refused = false
+        // The first request holds the engine in its first event until all are submitted, so it cannot finish early.
+        let submitted = DispatchSemaphore(value: 0)
         let collectors = (0..<4).map { _ in EventCollector() }
-        for c in collectors {
-            do { try engine.submit(GenerationRequest(prompt: prompt, parameters: Self.greedy(20), sink: c.sink)) }
+        for (index, c) in collectors.enumerated() {
+            let sink = index == 0 ? Self.held(c.sink, until: submitted) : c.sink
+            do { try engine.submit(GenerationRequest(prompt: prompt, parameters: Self.greedy(20), sink: sink)) }
             catch BatchEngineError.queueFull(let capacity) { refused = true; #expect(capacity == 1) }
         }
+        submitted.signal()
         #expect(refused)
     }
 }

@@ -1,9 +1,13 @@
 // f32 building blocks of the reference forward pass: matrix products through OpenBLAS, and the
 // element-wise pieces (RMSNorm, SiLU, softmax) written with SIMD so they are not the bottleneck.
 import COpenBLAS
+import COpenBLASThreads
 import Foundation
 
 public enum F32 {
+    /// Threads one OpenBLAS call uses: always 1, every product runs on its caller's thread (COpenBLASThreads says why).
+    public static var blasThreads: Int { Int(mg_openblas_thread_count()) }
+
     /// y[rows, n] = x[rows, k] · w[n, k]ᵀ — a linear layer over `rows` tokens with PyTorch-layout weights.
     /// OpenBLAS's sgemm is the reference product: well tested, and fast enough that the reference is usable.
     public static func matmulTransposed(x: UnsafePointer<Float>, rows: Int, w: UnsafePointer<Float>, outFeatures n: Int,
