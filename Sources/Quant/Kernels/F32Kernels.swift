@@ -10,13 +10,32 @@ public enum F32 {
 
     /// y[rows, n] = x[rows, k] · w[n, k]ᵀ — a linear layer over `rows` tokens with PyTorch-layout weights.
     /// OpenBLAS's sgemm is the reference product: well tested, and fast enough that the reference is usable.
+    /// OpenBLAS runs single-threaded here, so large products are split by output features over `pool` (its own
+    /// threads measured 45 → 29 decode tokens/s when stopped without this split). Must not be called from a task
+    /// of `pool`.
     public static func matmulTransposed(x: UnsafePointer<Float>, rows: Int, w: UnsafePointer<Float>, outFeatures n: Int,
-                                        inFeatures k: Int, into y: UnsafeMutablePointer<Float>) {
+                                        inFeatures k: Int, into y: UnsafeMutablePointer<Float>,
+                                        pool: ThreadPool = .shared) {
+        let tasks = rows * n * k < 1 << 18 ? 1 : min(pool.threadCount * 2, max(1, n / 64))
+        if tasks == 1 {
+            product(x: x, rows: rows, w: w, n: n, k: k, y: y, ldy: n)
+            return
+        }
+        // Slices of whole 16-row groups; each output is still one OpenBLAS dot over all of k.
+        let slice = ((n + tasks - 1) / tasks + 15) / 16 * 16
+        pool.parallelFor(tasks: (n + slice - 1) / slice) { t in
+            let first = t * slice
+            product(x: x, rows: rows, w: w + first * k, n: min(slice, n - first), k: k, y: y + first, ldy: n)
+        }
+    }
+
+    private static func product(x: UnsafePointer<Float>, rows: Int, w: UnsafePointer<Float>, n: Int, k: Int,
+                                y: UnsafeMutablePointer<Float>, ldy: Int) {
         if rows == 1 {
             cblas_sgemv(CblasRowMajor, CblasNoTrans, blasint(n), blasint(k), 1, w, blasint(k), x, 1, 0, y, 1)
         } else {
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, blasint(rows), blasint(n), blasint(k),
-                        1, x, blasint(k), w, blasint(k), 0, y, blasint(n))
+                        1, x, blasint(k), w, blasint(k), 0, y, blasint(ldy))
         }
     }
 
