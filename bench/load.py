@@ -161,6 +161,8 @@ def engine_steps(base, model):
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--clients", default="1,4,8,16")
+    p.add_argument("--binary", default=os.path.join(ROOT, ".build/release/mergeguard"),
+                   help="the mergeguard executable to serve with (to compare builds side by side)")
     p.add_argument("--seconds", type=float, default=20)
     p.add_argument("--model", default="smollm2-135m-instruct")
     p.add_argument("--requests-for-rss", type=int, default=0)
@@ -171,7 +173,7 @@ def main():
                    "template's own)")
     args = p.parse_args()
     port = free_port()
-    server = subprocess.Popen([os.path.join(ROOT, ".build/release/mergeguard"), "serve", "--config",
+    server = subprocess.Popen([args.binary, "serve", "--config",
                                os.path.join(ROOT, "models.json"), "--port", str(port), "--parallel", "16",
                                "--queue", "256"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
     base = f"http://127.0.0.1:{port}"

@@ -106,6 +106,11 @@ void mg_attention_prefill_head_avx2(const float *q, int64_t q_stride, const void
                                     int64_t first_visible, float scale, float *scratch, float *out,
                                     int64_t out_stride);
 
+/// The sampling softmax's numerators: probabilities[i·stride] = e^(logits[i·stride] − max_logit) for i < n (about
+/// 2 ulp; exactly 0 below e^-87), returning their sum in double. Logits at most max_logit. Needs MG_CPU_AVX2.
+double mg_candidate_exponentials_avx2(const float *logits, float *probabilities, int64_t stride, int64_t n,
+                                      float max_logit);
+
 #ifdef __cplusplus
 }
 #endif
