@@ -69,6 +69,23 @@ import Quant
         _ = basePath
     }
 
+    /// The engine skips an adapter's read (and its scratch) where `contributes(to:)` is false, so it must be false
+    /// exactly where the read would write nothing.
+    @Test func adapterContributesExactlyWhereItWrites() throws {
+        var adapter = TinyAdapter()
+        adapter.add("model.layers.0.self_attn.q_proj", out: 8, in: 8, r: 2, seed: 41)
+        adapter.add("model.layers.1.mlp.down_proj", out: 8, in: 16, r: 2, seed: 42)
+        let input = try LoRAAdapterInput(folder: try adapter.write(to: dir.appendingPathComponent("contributes")))
+        var contributing: [String] = []
+        for (name, values) in base.tensors.sorted(by: { $0.key < $1.key }) {
+            let out = AlignedBuffer<Float>(count: values.count)
+            let wrote = try input.read(name, into: out.buffer) != .unchanged
+            #expect(input.contributes(to: name) == wrote, "\(name)")
+            if wrote { contributing.append(name) }
+        }
+        #expect(contributing == ["model.layers.0.self_attn.q_proj.weight", "model.layers.1.mlp.down_proj.weight"])
+    }
+
     /// Prefetching on two threads gives exactly what merging one tensor at a time gives, and reports progress.
     @Test func streamingMatchesSequentialAndReportsProgress() throws {
         let basePath = try base.writeHF(to: dir.appendingPathComponent("base"))

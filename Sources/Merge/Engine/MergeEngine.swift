@@ -104,7 +104,14 @@ public final class MergeEngine: Sendable {
                 models.append(try full(checkpoint, slot: i + 1))
                 continue
             }
-            // Zeroed: an adapter's read may write only part of it (the tensors it leaves unchanged are not written).
+            // An adapter leaves most tensors as the base has them (the embedding, the norms); no scratch is touched
+            // for those. Merge-on-load zeroed a 113 MB buffer per adapter for the embedding alone, which took the
+            // first second's RSS to ~1 GB.
+            if !input.contributes(to: name) {
+                models.append(try baseTensor())
+                continue
+            }
+            // Zeroed: an adapter's read may write only part of it.
             let values = scratch.buffer(i + 1, count: count)
             values.initialize(repeating: 0)
             switch try input.read(name, into: values) {

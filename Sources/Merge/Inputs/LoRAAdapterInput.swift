@@ -24,6 +24,7 @@ public struct LoRAAdapterInput: MergeInput {
     public let modules: [String: Module]
 
     public var tensorShapes: [String: [Int]] { modules.mapValues(\.shape) }
+    public func contributes(to hfName: String) -> Bool { modules[hfName] != nil }
     public var files: [String] { [configPath, weights.path] }
 
     public init(folder: String) throws {

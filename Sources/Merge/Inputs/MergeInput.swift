@@ -22,6 +22,12 @@ public protocol MergeInput: Sendable {
     var files: [String] { get }
     /// Writes tensor `hfName` (full, or as a delta) into `destination`, which holds its element count.
     func read(_ hfName: String, into destination: UnsafeMutableBufferPointer<Float>) throws -> TensorContribution
+    /// Whether `read(hfName, …)` would write anything: false exactly when it would answer `.unchanged`.
+    func contributes(to hfName: String) -> Bool
+}
+
+extension MergeInput {
+    public func contributes(to hfName: String) -> Bool { tensorShapes[hfName] != nil }
 }
 
 public enum MergeInputs {
