@@ -75,13 +75,15 @@ final class EventCollector: Sendable {
         // finish before the next arrived).
         let allQueued = DispatchSemaphore(value: 0)
         var collectors: [EventCollector] = []
-        for (index, prompt) in prompts.enumerated() {
-            let c = EventCollector()
-            let sink = index == 0 ? Self.held(c.sink, until: allQueued) : c.sink
-            try engine.submit(GenerationRequest(prompt: prompt, parameters: Self.greedy(20), sink: sink))
-            collectors.append(c)
+        do {
+            defer { allQueued.signal() }   // also when a submit throws, so the engine thread is never left waiting
+            for (index, prompt) in prompts.enumerated() {
+                let c = EventCollector()
+                let sink = index == 0 ? Self.held(c.sink, until: allQueued) : c.sink
+                try engine.submit(GenerationRequest(prompt: prompt, parameters: Self.greedy(20), sink: sink))
+                collectors.append(c)
+            }
         }
-        allQueued.signal()
         for (c, want) in zip(collectors, expected) {
             let got = c.wait()
             #expect(got.error == nil)
@@ -151,13 +153,13 @@ final class EventCollector: Sendable {
         var refused = false
         // The first request holds the engine in its first event until all are submitted, so it cannot finish early.
         let submitted = DispatchSemaphore(value: 0)
+        defer { submitted.signal() }   // releases the engine thread however this test ends
         let collectors = (0..<4).map { _ in EventCollector() }
         for (index, c) in collectors.enumerated() {
             let sink = index == 0 ? Self.held(c.sink, until: submitted) : c.sink
             do { try engine.submit(GenerationRequest(prompt: prompt, parameters: Self.greedy(20), sink: sink)) }
             catch BatchEngineError.queueFull(let capacity) { refused = true; #expect(capacity == 1) }
         }
-        submitted.signal()
         #expect(refused)
     }
 }
