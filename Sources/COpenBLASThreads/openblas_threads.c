@@ -8,14 +8,15 @@
 // sleep, which is where a wake-up can be missed), with the thread count set to one first so no BLAS call restarts them.
 #include "openblas_threads.h"
 
-// Both are exported by libopenblas.so.0 but only the first is declared in its headers.
-extern void openblas_set_num_threads(int count);
-extern int openblas_get_num_threads(void);
-extern int blas_thread_shutdown_(void);
+// Exported by the pthread and OpenMP builds of libopenblas.so.0 (not all declared in its headers). Weak, so a
+// single-threaded OpenBLAS chosen through Debian's alternatives, which may lack them, still loads.
+extern void openblas_set_num_threads(int count) __attribute__((weak));
+extern int openblas_get_num_threads(void) __attribute__((weak));
+extern int blas_thread_shutdown_(void) __attribute__((weak));
 
 __attribute__((constructor)) static void mg_openblas_on_calling_thread(void) {
-    openblas_set_num_threads(1);
-    blas_thread_shutdown_();
+    if (openblas_set_num_threads) openblas_set_num_threads(1);
+    if (blas_thread_shutdown_) blas_thread_shutdown_();
 }
 
-int mg_openblas_thread_count(void) { return openblas_get_num_threads(); }
+int mg_openblas_thread_count(void) { return openblas_get_num_threads ? openblas_get_num_threads() : 1; }
