@@ -10,4 +10,5 @@ scripts/setup.sh
 swift test --skip APITests "$@"
 swift test --filter APITests "$@"
 swift build --product mergeguard
-.venv/bin/python -m pytest -q -p no:cacheprovider Tests/Integration
+# Passing tests' tmp_path folders (merged models and caches, ~3.7 GB a run) are removed at the end; failing ones stay.
+.venv/bin/python -m pytest -q -p no:cacheprovider -o tmp_path_retention_policy=failed Tests/Integration
