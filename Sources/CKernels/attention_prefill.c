@@ -86,13 +86,14 @@ static inline __attribute__((always_inline)) AVX2 void causal_softmax_avx2(float
     for (int64_t p = visible; p < positions; p++) s[p] = 0;
 }
 
-/// transpose_keys eight positions by eight dimensions at a time through registers (head_dim a multiple of 16): the
-/// one-value-at-a-time scatter into kt was a third of this kernel's samples in a 512-token prefill.
-static inline __attribute__((always_inline)) AVX2 __m256 key8(const void *keys, int32_t kv_f16, int64_t i) {
-    return kv_f16 ? _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)keys + i)))
-                  : _mm256_loadu_ps((const float *)keys + i);
+/// Elements i ..< i + 8 of a cache (f16 when kv_f16, else f32), as f32: kv_at eight at a time.
+static inline __attribute__((always_inline)) AVX2 __m256 kv_at8(const void *cache, int32_t kv_f16, int64_t i) {
+    return kv_f16 ? _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)cache + i)))
+                  : _mm256_loadu_ps((const float *)cache + i);
 }
 
+/// transpose_keys eight positions by eight dimensions at a time through registers (head_dim a multiple of 16): the
+/// one-value-at-a-time scatter into kt was a third of this kernel's samples in a 512-token prefill.
 static inline __attribute__((always_inline)) AVX2 void transpose_keys_avx2(const void *keys, int32_t kv_f16,
                                                                           int64_t kv_stride, int64_t head_dim,
                                                                           int64_t positions, int64_t padded,
@@ -101,7 +102,7 @@ static inline __attribute__((always_inline)) AVX2 void transpose_keys_avx2(const
     for (; p0 + 8 <= positions; p0 += 8)
         for (int64_t d0 = 0; d0 < head_dim; d0 += 8) {
             __m256 r[8];
-            for (int j = 0; j < 8; j++) r[j] = key8(keys, kv_f16, (p0 + j) * kv_stride + d0);
+            for (int j = 0; j < 8; j++) r[j] = kv_at8(keys, kv_f16, (p0 + j) * kv_stride + d0);
             transpose8(r);
             for (int j = 0; j < 8; j++) _mm256_storeu_ps(kt + (d0 + j) * padded + p0, r[j]);
         }
@@ -172,8 +173,9 @@ AVX2 void mg_attention_prefill_head_avx2(const float *q, int64_t q_stride, const
             acc[k][1] = _mm256_fmadd_ps(b, v1, acc[k][1]);                                                 \
         }                                                                                                  \
     }
-#define LOAD_F32(i) _mm256_loadu_ps((const float *)cached_values + (i))
-#define LOAD_F16(i) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)cached_values + (i))))
+            // Expanded once per element type, so the f16 test is not inside the loop.
+#define LOAD_F32(i) kv_at8(cached_values, 0, (i))
+#define LOAD_F16(i) kv_at8(cached_values, 1, (i))
             if (kv_f16) { PV_STEPS(LOAD_F16) } else { PV_STEPS(LOAD_F32) }
 #undef LOAD_F16
 #undef LOAD_F32

@@ -7,11 +7,14 @@
 #include <math.h>
 #include <stdint.h>
 
+/// Where exp_nonpositive_avx2 stops: e^-87 (≈1e-38) is still a normal float, so 2^n fits the exponent bits.
+#define MG_EXP_AVX2_FLOOR (-87.0f)
+
 /// e^x for x ≤ 0 (softmax arguments after subtracting the maximum), about 2 ulp: x = n·ln2 + r with |r| ≤ ln2/2,
-/// e^r from Cephes' degree-6 polynomial for expf, 2^n put into the exponent bits. Below -87 the result is clamped to
-/// e^-87 (≈1e-38), which a softmax sum of at least one 1 cannot tell from zero.
+/// e^r from Cephes' degree-6 polynomial for expf, 2^n put into the exponent bits. Below MG_EXP_AVX2_FLOOR the result
+/// is clamped to e^-87, which a softmax sum of at least one 1 cannot tell from zero.
 static inline __attribute__((always_inline)) AVX2 __m256 exp_nonpositive_avx2(__m256 x) {
-    x = _mm256_max_ps(x, _mm256_set1_ps(-87.0f));
+    x = _mm256_max_ps(x, _mm256_set1_ps(MG_EXP_AVX2_FLOOR));
     const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
                                      _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);

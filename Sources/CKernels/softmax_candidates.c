@@ -12,13 +12,13 @@ AVX2 double mg_candidate_exponentials_avx2(const float *logits, float *probabili
                                            float max_logit) {
     const __m256i index = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32((int)stride));
     const __m256 top = _mm256_set1_ps(max_logit);
-    const __m256 cutoff = _mm256_set1_ps(-87.0f);
+    const __m256 cutoff = _mm256_set1_ps(MG_EXP_AVX2_FLOOR);
     __m256d sum_lo = _mm256_setzero_pd(), sum_hi = _mm256_setzero_pd();
     float e[8];
     int64_t i = 0;
     for (; i + 8 <= n; i += 8) {
         const __m256 d = _mm256_sub_ps(_mm256_i32gather_ps(logits + i * stride, index, 4), top);
-        // exp_nonpositive_avx2 clamps at e^-87; past that the probability is exactly 0, as expf's would be.
+        // exp_nonpositive_avx2 clamps at its floor; past it the probability is exactly 0, as expf's would be.
         const __m256 v = _mm256_and_ps(exp_nonpositive_avx2(d), _mm256_cmp_ps(d, cutoff, _CMP_GE_OQ));
         _mm256_storeu_ps(e, v);
         for (int k = 0; k < 8; k++) probabilities[(i + k) * stride] = e[k];
@@ -30,7 +30,7 @@ AVX2 double mg_candidate_exponentials_avx2(const float *logits, float *probabili
     double sum = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
     for (; i < n; i++) {
         const float d = logits[i * stride] - max_logit;
-        const float x = d < -87.0f ? 0.0f : expf(d);
+        const float x = d < MG_EXP_AVX2_FLOOR ? 0.0f : expf(d);
         probabilities[i * stride] = x;
         sum += x;
     }
