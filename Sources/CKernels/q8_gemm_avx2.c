@@ -1,8 +1,7 @@
-// AVX2 level of the int8 block product: vpmaddwd (int16 pairs → int32) on sign-extended weights and int16 activations.
+// AVX2 level of the int8 block product: vpmaddwd (int16 pairs → int32) and vpaddd accumulate each block's sum.
 #include "CKernels.h"
 
 #define Q8_TARGET __attribute__((target("avx2,fma")))
 #define Q8_NAME mg_q8_gemm_avx2
-#define Q8_BLOCK_DOT(wlo, whi, xlo, xhi) \
-    _mm256_add_epi32(_mm256_madd_epi16((wlo), (xlo)), _mm256_madd_epi16((whi), (xhi)))
+#define Q8_MADD_ACC(acc, w, x) _mm256_add_epi32((acc), _mm256_madd_epi16((w), (x)))
 #include "q8_gemm_ymm.inc"

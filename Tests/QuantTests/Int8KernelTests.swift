@@ -2,10 +2,12 @@
 // scalar reference against an exact double-precision sum. Levels this CPU lacks are reported as skipped.
 import Testing
 @testable import Quant
+import CKernels
 
-/// Levels differ from the scalar reference only in the order of f32 additions of per-block terms (8 or 16 lane
+/// The AVX-512 VNNI level differs from the scalar reference in the order of f32 additions of per-block terms (16 lane
 /// partial sums of exact integers, then a horizontal sum, and the offset terms 8 at a time); measured against
-/// Σ|terms| that error stays well below 1e-5 for 1023 blocks.
+/// Σ|terms| that error stays well below 1e-5 for 1023 blocks. The AVX2 and AVX-VNNI levels do the scalar
+/// reference's f32 operations in its order (CKernels.h), so they must match it bit for bit.
 let kernelAgreementTolerance: Float = 1e-5
 /// The scalar reference sums f32 terms in order; against the exact sum, relative to Σ|terms|.
 let scalarReferenceTolerance: Float = 1e-5
@@ -14,9 +16,11 @@ struct KernelCase: CustomStringConvertible, Sendable {
     let blocks: Int, xrows: Int, wrows: Int
     var description: String { "\(blocks) blocks, \(xrows) x rows, \(wrows) w rows" }
 
+    // Activation rows cover both ymm paths (1-4 rows one at a time, groups of 5-8 interleaved), groups cut short
+    // (13, 17) and more than one 64-row panel (67); weight rows cover whole and partial 8-row groups.
     static let all: [KernelCase] = [1, 3, 7, 31, 33, 1023].flatMap { b in
-        [1, 3, 5, 17].flatMap { x in [1, 3, 5, 17].map { w in KernelCase(blocks: b, xrows: x, wrows: w) } }
-    }
+        [1, 3, 5, 8, 13, 17].flatMap { x in [1, 3, 5, 8, 17].map { w in KernelCase(blocks: b, xrows: x, wrows: w) } }
+    } + [KernelCase(blocks: 18, xrows: 67, wrows: 20), KernelCase(blocks: 48, xrows: 4, wrows: 24)]
 }
 
 /// Quantized weights and activations for one case, plus the exact products and their Σ|terms| bounds.
@@ -64,17 +68,23 @@ struct KernelProblem {
     }
 
     /// Runs one level straight through its C entry with a padded output stride; the padding must stay untouched.
-    func run(_ kernel: Int8Kernel, _ c: KernelCase) -> [Float] {
+    /// With `row`, only that activation row (as a one-row call).
+    func run(_ kernel: Int8Kernel, _ c: KernelCase, row: Int? = nil) -> [Float] {
         let ldy = c.wrows + 3
-        var y = [Float](repeating: -7777, count: c.xrows * ldy)
-        y.withUnsafeMutableBufferPointer { out in
-            kernel.function(weights.kernelView(), activations.kernelView, Int64(c.blocks), Int64(c.xrows),
-                            Int64(c.wrows), out.baseAddress!, Int64(ldy))
+        let xrows = row == nil ? c.xrows : 1
+        var x = activations.kernelView
+        if let row {
+            x = mg_q8_activations(q: x.q + row * c.blocks * 32, scales: x.scales + row * c.blocks, sums: x.sums + row * c.blocks)
         }
-        for i in 0..<c.xrows {
+        var y = [Float](repeating: -7777, count: xrows * ldy)
+        y.withUnsafeMutableBufferPointer { out in
+            kernel.function(weights.kernelView(), x, Int64(c.blocks), Int64(xrows), Int64(c.wrows), out.baseAddress!,
+                            Int64(ldy))
+        }
+        for i in 0..<xrows {
             for j in c.wrows..<ldy { #expect(y[i * ldy + j] == -7777, "\(kernel) wrote outside its rows: \(c)") }
         }
-        return (0..<c.xrows).flatMap { i in y[(i * ldy)..<(i * ldy + c.wrows)] }
+        return (0..<xrows).flatMap { i in y[(i * ldy)..<(i * ldy + c.wrows)] }
     }
 }
 
@@ -92,10 +102,36 @@ struct KernelProblem {
     }
 
     @Test(.enabled(if: Int8Kernel.avx2.isSupported, "this CPU has no AVX2"))
-    func avx2MatchesScalar() throws { try compareWithScalar(.avx2) }
+    func avx2MatchesScalarBitForBit() throws { try compareBitsWithScalar(.avx2) }
 
     @Test(.enabled(if: Int8Kernel.avxvnni.isSupported, "this CPU has no AVX-VNNI"))
-    func avxVNNIMatchesScalar() throws { try compareWithScalar(.avxvnni) }
+    func avxVNNIMatchesScalarBitForBit() throws { try compareBitsWithScalar(.avxvnni) }
+
+    /// A row's outputs must not depend on which other rows share the call: prompts cut into chunks, the prefix cache
+    /// and batched decoding all rely on it. Every row of every case is run alone and compared bit for bit.
+    @Test func rowsComputedAloneEqualRowsComputedTogether() throws {
+        for kernel in Int8Kernel.allCases where kernel.isSupported {
+            for c in KernelCase.all where c.xrows > 1 && c.blocks <= 33 {
+                let p = try KernelProblem(c)
+                let together = p.run(kernel, c)
+                for i in 0..<c.xrows {
+                    let alone = p.run(kernel, c, row: i)
+                    #expect(alone.map(\.bitPattern) == together[(i * c.wrows)..<((i + 1) * c.wrows)].map(\.bitPattern),
+                            "\(kernel) \(c): row \(i) alone differs from the same row among \(c.xrows)")
+                }
+            }
+        }
+    }
+
+    func compareBitsWithScalar(_ kernel: Int8Kernel) throws {
+        for c in KernelCase.all {
+            let p = try KernelProblem(c)
+            let reference = p.run(.scalar, c)
+            let y = p.run(kernel, c)
+            let differing = zip(y, reference).filter { $0.bitPattern != $1.bitPattern }.count
+            #expect(differing == 0, "\(kernel) \(c): \(differing) of \(y.count) outputs differ from the scalar reference's bits")
+        }
+    }
 
     @Test(.enabled(if: Int8Kernel.avx512vnni.isSupported, "this CPU has no AVX-512 VNNI"))
     func avx512VNNIMatchesScalar() throws { try compareWithScalar(.avx512vnni) }

@@ -59,11 +59,16 @@ typedef struct {
 /// y[i * ldy + j] = Σ_b ( ws[j,b] · xs[i,b] · Σ_k wq[j,b,k] · xq[i,b,k]  +  wo[j,b] · xsum[i,b] )
 /// for i < xrows (activation rows) and j < wrows (weight rows), both with `blocks` blocks per row; that is
 /// Σ_k (ws·wq + wo) · (xs·xq) with the offset term taken on the exact activation sums.
-/// The per-block integer dot is exact in int32 (|Σ| ≤ 32 · 127 · 32767 < 2³¹), and every partial of at most 4
-/// products that a SIMD level converts to f32 is below 2²⁴, so it converts exactly.
+/// The per-block integer dot is exact in int32 (|Σ| ≤ 32 · 127 · 32767 < 2³¹). The scalar, AVX2 and AVX-VNNI levels
+/// all sum in the same order (per block: acc = fma(f32(dot), ws·xs, acc), then acc = fma(wo, xsum, acc)), so they
+/// give the same bits, and a row's result never depends on which other rows share the call.
 /// Every level has the same signature so Swift dispatches through one function pointer.
 typedef void (*mg_q8_gemm_fn)(mg_q8_weights w, mg_q8_activations x,
                               int64_t blocks, int64_t xrows, int64_t wrows, float *y, int64_t ldy);
+
+/// Scratch owned by the calling thread, at least `bytes` long and 64-byte aligned, reused by its next calls (the int8
+/// kernels interleave activation rows there); freed when the thread exits.
+void *mg_q8_thread_scratch(int64_t bytes);
 
 void mg_q8_gemm_scalar(mg_q8_weights w, mg_q8_activations x, int64_t blocks, int64_t xrows, int64_t wrows,
                        float *y, int64_t ldy);
