@@ -1,13 +1,14 @@
 // AVX-512 VNNI level of the int8 block product: a zmm register holds one 32-value block of int16 activations, the
 // block's weights are sign-extended to int16 straight from memory (vpmovsxbw), and one EVEX vpdpwssd gives 16 int32
-// partial sums of two products each (exact, and exactly converted to f32, as in the ymm levels).
+// partial sums of two products each (exact, and exactly converted to f32).
 #include "CKernels.h"
 #include <immintrin.h>
 
 #define T512 __attribute__((target("avx512f,avx512bw,avx512vnni")))
 #define INLINE512 static inline __attribute__((always_inline)) T512
 
-// One block of an NR × MR tile.
+// One block of an NR × MR tile. The tile's weight rows lie in one 8-row group, so row r's scale of block b is at
+// w.scales[b · MG_Q8_ROW_GROUP + r] (w.scales points at the tile's first row, block 0; CKernels.h).
 INLINE512 void step512(const int NR, const int MR, mg_q8_weights w, mg_q8_activations x, int64_t blocks, int64_t b,
                        __m512 acc[4][2]) {
     const int64_t cols = blocks * MG_Q8_BLOCK;
@@ -22,7 +23,7 @@ INLINE512 void step512(const int NR, const int MR, mg_q8_weights w, mg_q8_activa
         // Same software prefetch as the ymm levels (see q8_gemm_ymm.inc): the next 4-row group, one line per step.
         _mm_prefetch((const char *)(wb + 4 * cols), _MM_HINT_T0);
         const __m512i wv = _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)wb));
-        const __m512 dw = _mm512_set1_ps(w.scales[r * blocks + b]);
+        const __m512 dw = _mm512_set1_ps(w.scales[b * MG_Q8_ROW_GROUP + r]);
         for (int i = 0; i < MR; i++) {
             const __m512 dot = _mm512_cvtepi32_ps(_mm512_dpwssd_epi32(_mm512_setzero_si512(), wv, xv[i]));
             acc[r][i] = _mm512_fmadd_ps(dot, _mm512_mul_ps(dw, dx[i]), acc[r][i]);
@@ -30,14 +31,19 @@ INLINE512 void step512(const int NR, const int MR, mg_q8_weights w, mg_q8_activa
     }
 }
 
-// Σ_b wo[b] · xsum[b], sixteen blocks at a time; the tail is loaded under a mask so nothing past the row is read.
+// Σ_b wo[b] · xsum[b], sixteen blocks at a time, where a row's offsets sit MG_Q8_ROW_GROUP floats apart (the
+// grouped table, CKernels.h) and are gathered; the tail is gathered under a mask so nothing past the row is read.
 INLINE512 float offset_dot512(const float *wo, const float *xsum, int64_t blocks) {
+    const __m512i stride = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                              _mm512_set1_epi32(MG_Q8_ROW_GROUP));
     __m512 acc = _mm512_setzero_ps();
     int64_t b = 0;
-    for (; b + 16 <= blocks; b += 16) acc = _mm512_fmadd_ps(_mm512_loadu_ps(wo + b), _mm512_loadu_ps(xsum + b), acc);
+    for (; b + 16 <= blocks; b += 16)
+        acc = _mm512_fmadd_ps(_mm512_i32gather_ps(stride, wo + b * MG_Q8_ROW_GROUP, 4), _mm512_loadu_ps(xsum + b), acc);
     if (b < blocks) {
         const __mmask16 tail = (__mmask16)((1u << (blocks - b)) - 1);
-        acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(tail, wo + b), _mm512_maskz_loadu_ps(tail, xsum + b), acc);
+        const __m512 w = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), tail, stride, wo + b * MG_Q8_ROW_GROUP, 4);
+        acc = _mm512_fmadd_ps(w, _mm512_maskz_loadu_ps(tail, xsum + b), acc);
     }
     return _mm512_reduce_add_ps(acc);
 }
@@ -51,15 +57,16 @@ INLINE512 void tile512(const int NR, const int MR, mg_q8_weights w, mg_q8_activa
     for (int r = 0; r < NR; r++)
         for (int i = 0; i < MR; i++)
             y[i * ldy + r] = _mm512_reduce_add_ps(acc[r][i])
-                             + offset_dot512(w.offsets + r * blocks, x.sums + i * blocks, blocks);
+                             + offset_dot512(w.offsets + r, x.sums + i * blocks, blocks);
 }
 
-// Same loop order as the ymm levels: a 4-row weight group meets every activation row before the next group.
+// A 4-row weight group meets every activation row before the next group.
 T512 void mg_q8_gemm_avx512vnni(mg_q8_weights w, mg_q8_activations x, int64_t blocks, int64_t xrows, int64_t wrows,
                                 float *y, int64_t ldy) {
     const int64_t cols = blocks * MG_Q8_BLOCK;
 #define TILE512(NR, MR)                                                                                         \
-    tile512(NR, MR, (mg_q8_weights){w.q + j * cols, w.scales + j * blocks, w.offsets + j * blocks},          \
+    tile512(NR, MR, (mg_q8_weights){w.q + j * cols, w.scales + mg_q8_param_index(j, 0, blocks),             \
+                                    w.offsets + mg_q8_param_index(j, 0, blocks)},                              \
             (mg_q8_activations){x.q + i * cols, x.scales + i * blocks, x.sums + i * blocks}, blocks, y + i * ldy + j, \
             ldy)
     int64_t j = 0;

@@ -16,9 +16,10 @@ void mg_q8_gemm_scalar(mg_q8_weights w, mg_q8_activations x, int64_t blocks, int
                 const int16_t *xb = x.q + i * cols + b * MG_Q8_BLOCK;
                 int32_t dot = 0;
                 for (int k = 0; k < MG_Q8_BLOCK; k++) dot += (int32_t)wb[k] * (int32_t)xb[k];
-                const float scale = w.scales[j * blocks + b] * x.scales[i * blocks + b];
+                const int64_t p = mg_q8_param_index(j, b, blocks);
+                const float scale = w.scales[p] * x.scales[i * blocks + b];
                 acc = fmaf((float)dot, scale, acc);
-                acc = fmaf(w.offsets[j * blocks + b], x.sums[i * blocks + b], acc);
+                acc = fmaf(w.offsets[p], x.sums[i * blocks + b], acc);
             }
             y[i * ldy + j] = acc;
         }

@@ -112,7 +112,7 @@ void mg_q8_quantize_weights(const float *w, int64_t rows, int64_t cols, int8_t *
     for (int64_t r = 0; r < rows; r++)
         for (int64_t b = 0; b < blocks; b++)
             quantize_weight_block(w + r * cols + b * MG_Q8_BLOCK, q + r * cols + b * MG_Q8_BLOCK,
-                                  scales + r * blocks + b, offsets + r * blocks + b);
+                                  scales + mg_q8_param_index(r, b, blocks), offsets + mg_q8_param_index(r, b, blocks));
 }
 
 void mg_q8_quantize_activations(const float *x, int64_t rows, int64_t cols, int16_t *q, float *scales, float *sums) {

@@ -42,7 +42,7 @@ struct KernelProblem {
         self.activations = activations
         var exact = [Double](repeating: 0, count: c.xrows * c.wrows)
         var magnitude = exact
-        let wq = weights.values.pointer, ws = weights.scales.pointer, wo = weights.offsets.pointer
+        let wq = weights.values.pointer
         let xq = activations.values.pointer, xs = activations.scales.pointer, xsum = activations.sums.pointer
         for i in 0..<c.xrows {
             for j in 0..<c.wrows {
@@ -54,8 +54,8 @@ struct KernelProblem {
                         dot += p
                         absDot += abs(p)
                     }
-                    let scale = Double(ws[j * c.blocks + b]) * Double(xs[i * c.blocks + b])
-                    let offsetTerm = Double(wo[j * c.blocks + b]) * Double(xsum[i * c.blocks + b])
+                    let scale = Double(weights.scale(row: j, block: b)) * Double(xs[i * c.blocks + b])
+                    let offsetTerm = Double(weights.offset(row: j, block: b)) * Double(xsum[i * c.blocks + b])
                     sum += scale * Double(dot) + offsetTerm
                     bound += abs(scale) * Double(absDot) + abs(offsetTerm)
                 }

@@ -31,7 +31,7 @@ let mergeDeltaGainTolerance = 0.05
         let (m, back) = try roundTrip(x, rows: rows, columns: columns)
         for r in 0..<rows {
             for b in 0..<blocks {
-                let scale = m.scales[r * blocks + b]
+                let scale = m.scale(row: r, block: b)
                 let block = (r * columns + b * 32)..<(r * columns + b * 32 + 32)
                 let lo = block.map { x[$0] }.min()!, hi = block.map { x[$0] }.max()!
                 #expect(abs(scale - (hi - lo) / 253) <= (hi - lo) * 1e-6, "row \(r) block \(b): scale \(scale) for range \(hi - lo)")
@@ -69,7 +69,7 @@ let mergeDeltaGainTolerance = 0.05
             let amax = block.map { abs(x[$0]) }.max()!
             for k in block {
                 #expect(abs(back[k] - x[k]) <= gridRoundTripTolerance * amax,
-                        "block \(b) value \(k): \(back[k]) vs \(x[k]) (scale \(m.scales[b]))")
+                        "block \(b) value \(k): \(back[k]) vs \(x[k]) (scale \(m.scale(row: b / 8, block: b % 8)))")
             }
         }
     }
@@ -108,8 +108,8 @@ let mergeDeltaGainTolerance = 0.05
         for k in 32..<64 { x[k] = -0.75 }
         x[70] = -2.5
         let (m, back) = try roundTrip(x, rows: 1, columns: 96)
-        #expect(m.scales[0] == 0 && m.offsets[0] == 0)
-        #expect(m.scales[1] == 0 && m.offsets[1] == -0.75)
+        #expect(m.scale(row: 0, block: 0) == 0 && m.offset(row: 0, block: 0) == 0)
+        #expect(m.scale(row: 0, block: 1) == 0 && m.offset(row: 0, block: 1) == -0.75)
         #expect(back == x)
     }
 

@@ -34,6 +34,7 @@ static inline void mg_cpu_relax(void) {
 /// Q5_0/1, Q8_0 and the 32-value sub-blocks of Q4_K/Q5_K does), the grid's step and a grid point are taken as
 /// scale and offset and the block is stored exactly; otherwise scale = (max - min) / 254, offset = the midpoint,
 /// q = round-half-even((w - offset) / scale), which is at most half a step off. A constant block gets scale 0.
+/// Scales and offsets are written at mg_q8_param_index; their tables must hold rows rounded up to MG_Q8_ROW_GROUP.
 void mg_q8_quantize_weights(const float *w, int64_t rows, int64_t cols, int8_t *q, float *scales, float *offsets);
 
 /// Activation quantization, per block: scale = max|x| / 32767, q = round-half-even(x / scale) in int16, and the
@@ -42,7 +43,20 @@ void mg_q8_quantize_weights(const float *w, int64_t rows, int64_t cols, int8_t *
 /// instruction count as int8 · int8 ones on AVX2 (vpmaddwd instead of vpmaddubsw + vpmaddwd).
 void mg_q8_quantize_activations(const float *x, int64_t rows, int64_t cols, int16_t *q, float *scales, float *sums);
 
-/// Quantized weights: q (rows, blocks·32), scales and offsets (rows, blocks).
+/// Rows per group of the weights' scale and offset tables (see mg_q8_weights).
+#define MG_Q8_ROW_GROUP 8
+
+/// Where row `row`'s value for block `block` sits in a weight scale or offset table with `blocks` blocks per row:
+/// rows in groups of MG_Q8_ROW_GROUP, each group block-major, so one block's values of a group's rows are one
+/// contiguous vector (the kernels that put weight rows in vector lanes load it directly instead of transposing).
+/// Tables hold whole groups (rows rounded up to a multiple of MG_Q8_ROW_GROUP, padding zero), so a view that
+/// starts at a group boundary `first` starts at first · blocks, as a row-major table would.
+static inline int64_t mg_q8_param_index(int64_t row, int64_t block, int64_t blocks) {
+    return (row / MG_Q8_ROW_GROUP) * MG_Q8_ROW_GROUP * blocks + block * MG_Q8_ROW_GROUP + row % MG_Q8_ROW_GROUP;
+}
+
+/// Quantized weights: q (rows, blocks·32) row-major; scales and offsets at mg_q8_param_index(row, block, blocks).
+/// A view of rows [first, …) must start at a multiple of MG_Q8_ROW_GROUP.
 typedef struct {
     const int8_t *q;
     const float *scales;
