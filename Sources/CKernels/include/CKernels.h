@@ -32,8 +32,8 @@ static inline void mg_cpu_relax(void) {
 /// Weight quantization, per block of MG_Q8_BLOCK values: w ≈ scale · q + offset with q in [-127, 127].
 /// When a block's values lie on an evenly spaced grid of at most 255 points (every block dequantized from Q4_0/1,
 /// Q5_0/1, Q8_0 and the 32-value sub-blocks of Q4_K/Q5_K does), the grid's step and a grid point are taken as
-/// scale and offset and the block is stored exactly; otherwise scale = (max - min) / 254, offset = the midpoint,
-/// q = round-half-even((w - offset) / scale), which is at most half a step off. A constant block gets scale 0.
+/// scale and offset and the block is stored exactly; otherwise it is rounded to a grid of 253 steps over its range,
+/// shifted per block (q8_quantize.c), at most half a step off. A constant block gets scale 0.
 /// Scales and offsets are written at mg_q8_param_index; their tables must hold rows rounded up to MG_Q8_ROW_GROUP.
 void mg_q8_quantize_weights(const float *w, int64_t rows, int64_t cols, int8_t *q, float *scales, float *offsets);
 
