@@ -62,7 +62,8 @@ INLINE512 void tile512(const int NR, const int MR, mg_q8_weights w, mg_q8_activa
 
 // A 4-row weight group meets every activation row before the next group.
 T512 void mg_q8_gemm_avx512vnni(mg_q8_weights w, mg_q8_activations x, int64_t blocks, int64_t xrows, int64_t wrows,
-                                float *y, int64_t ldy) {
+                                float *y, int64_t ldy, float *scratch) {
+    (void)scratch;
     const int64_t cols = blocks * MG_Q8_BLOCK;
 #define TILE512(NR, MR)                                                                                         \
     tile512(NR, MR, (mg_q8_weights){w.q + j * cols, w.scales + mg_q8_param_index(j, 0, blocks),             \

@@ -6,7 +6,8 @@
 #include <math.h>
 
 void mg_q8_gemm_scalar(mg_q8_weights w, mg_q8_activations x, int64_t blocks, int64_t xrows, int64_t wrows,
-                       float *y, int64_t ldy) {
+                       float *y, int64_t ldy, float *scratch) {
+    (void)scratch;
     const int64_t cols = blocks * MG_Q8_BLOCK;
     for (int64_t i = 0; i < xrows; i++) {
         for (int64_t j = 0; j < wrows; j++) {

@@ -1,5 +1,5 @@
-// An 8 × 8 transpose of floats in ymm registers, for the attention kernels (include after <immintrin.h> with AVX2
-// defined as the target attribute).
+// An 8 × 8 transpose of 32-bit values in ymm registers, for the attention kernels and the int8 kernel's activation
+// interleave (include after <immintrin.h> with AVX2 defined as the target attribute).
 #ifndef MG_TRANSPOSE8_AVX2_H
 #define MG_TRANSPOSE8_AVX2_H
 

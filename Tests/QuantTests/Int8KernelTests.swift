@@ -77,9 +77,10 @@ struct KernelProblem {
             x = mg_q8_activations(q: x.q + row * c.blocks * 32, scales: x.scales + row * c.blocks, sums: x.sums + row * c.blocks)
         }
         var y = [Float](repeating: -7777, count: xrows * ldy)
+        let scratch = AlignedBuffer<Float>(count: Int(mg_q8_gemm_scratch(Int64(c.blocks), Int64(xrows))))
         y.withUnsafeMutableBufferPointer { out in
             kernel.function(weights.kernelView(), x, Int64(c.blocks), Int64(xrows), Int64(c.wrows), out.baseAddress!,
-                            Int64(ldy))
+                            Int64(ldy), scratch.pointer)
         }
         for i in 0..<xrows {
             for j in c.wrows..<ldy { #expect(y[i * ldy + j] == -7777, "\(kernel) wrote outside its rows: \(c)") }

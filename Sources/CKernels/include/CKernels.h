@@ -76,22 +76,22 @@ typedef struct {
 /// The per-block integer dot is exact in int32 (|Σ| ≤ 32 · 127 · 32767 < 2³¹). The scalar, AVX2 and AVX-VNNI levels
 /// all sum in the same order (per block: acc = fma(f32(dot), ws·xs, acc), then acc = fma(wo, xsum, acc)), so they
 /// give the same bits, and a row's result never depends on which other rows share the call.
-/// Every level has the same signature so Swift dispatches through one function pointer.
-typedef void (*mg_q8_gemm_fn)(mg_q8_weights w, mg_q8_activations x,
-                              int64_t blocks, int64_t xrows, int64_t wrows, float *y, int64_t ldy);
+/// Every level has the same signature so Swift dispatches through one function pointer. `scratch` (64-byte aligned)
+/// needs mg_q8_gemm_scratch(blocks, xrows) floats; the ymm levels interleave activation rows there, the others
+/// ignore it.
+typedef void (*mg_q8_gemm_fn)(mg_q8_weights w, mg_q8_activations x, int64_t blocks, int64_t xrows, int64_t wrows,
+                              float *y, int64_t ldy, float *scratch);
 
-/// Scratch owned by the calling thread, at least `bytes` long and 64-byte aligned, reused by its next calls (the int8
-/// kernels interleave activation rows there); freed when the thread exits.
-void *mg_q8_thread_scratch(int64_t bytes);
+int64_t mg_q8_gemm_scratch(int64_t blocks, int64_t xrows);
 
 void mg_q8_gemm_scalar(mg_q8_weights w, mg_q8_activations x, int64_t blocks, int64_t xrows, int64_t wrows,
-                       float *y, int64_t ldy);
+                       float *y, int64_t ldy, float *scratch);
 void mg_q8_gemm_avx2(mg_q8_weights w, mg_q8_activations x, int64_t blocks, int64_t xrows, int64_t wrows,
-                     float *y, int64_t ldy);
+                     float *y, int64_t ldy, float *scratch);
 void mg_q8_gemm_avxvnni(mg_q8_weights w, mg_q8_activations x, int64_t blocks, int64_t xrows, int64_t wrows,
-                        float *y, int64_t ldy);
+                        float *y, int64_t ldy, float *scratch);
 void mg_q8_gemm_avx512vnni(mg_q8_weights w, mg_q8_activations x, int64_t blocks, int64_t xrows, int64_t wrows,
-                           float *y, int64_t ldy);
+                           float *y, int64_t ldy, float *scratch);
 
 /// Decode attention of `heads` query heads that share one key/value head (query head g at q + g·head_dim) over
 /// `positions` cached key and value rows (row i at keys/values + i·stride elements; f16 elements when kv_f16, else

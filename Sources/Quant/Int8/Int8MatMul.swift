@@ -67,7 +67,9 @@ struct GemmJob {
     func run(task: Int) {
         let first = task * chunk
         let count = min(chunk, weights.rows - first)
-        gemm(weights.kernelView(firstRow: first), activations, Int64(weights.blocksPerRow), Int64(xrows), Int64(count),
-             y + first, Int64(weights.rows))
+        let blocks = Int64(weights.blocksPerRow)
+        let scratch = ThreadScratch.forCurrentThread.floats(Int(mg_q8_gemm_scratch(blocks, Int64(xrows))))
+        gemm(weights.kernelView(firstRow: first), activations, blocks, Int64(xrows), Int64(count), y + first,
+             Int64(weights.rows), scratch)
     }
 }
