@@ -27,7 +27,7 @@ public enum Int8MatMul {
         }
         // About four tasks per thread so the shared counter evens out uneven threads; chunks stay multiples of the
         // weights' 8-row groups (a kernel view starts at one).
-        job.chunk = max(16, roundedToRowGroups((w.rows + threads * 4 - 1) / (threads * 4)))
+        job.chunk = max(16, Int8Matrix.wholeRowGroups((w.rows + threads * 4 - 1) / (threads * 4)))
         let tasks = (w.rows + job.chunk - 1) / job.chunk
         withUnsafePointer(to: job) { context in
             pool.parallelFor(tasks: tasks, context: UnsafeRawPointer(context)) { context, t in
@@ -35,11 +35,6 @@ public enum Int8MatMul {
             }
         }
     }
-}
-
-/// n rounded up to whole 8-row groups of the weights' scale tables.
-func roundedToRowGroups(_ n: Int) -> Int {
-    (n + Int8Matrix.rowGroup - 1) / Int8Matrix.rowGroup * Int8Matrix.rowGroup
 }
 
 /// One product split into chunks of output rows; lives on the caller's stack while the pool runs it.

@@ -34,6 +34,9 @@ public struct Int8Matrix: Sendable {
     /// Rows per group of the scale and offset tables; views start at multiples of it.
     public static let rowGroup = Int(MG_Q8_ROW_GROUP)
 
+    /// n rows rounded up to whole row groups.
+    static func wholeRowGroups(_ n: Int) -> Int { (n + rowGroup - 1) / rowGroup * rowGroup }
+
     public var blocksPerRow: Int { columns / Self.blockSize }
 
     /// Quantizes an f32 matrix (rows, columns) in PyTorch layout; `columns` must be a multiple of 32.
@@ -44,9 +47,8 @@ public struct Int8Matrix: Sendable {
         self.rows = rows
         self.columns = columns
         values = AlignedBuffer(count: rows * columns)
-        let groupedRows = (rows + Self.rowGroup - 1) / Self.rowGroup * Self.rowGroup
-        scales = AlignedBuffer(count: groupedRows * (columns / Self.blockSize))
-        offsets = AlignedBuffer(count: groupedRows * (columns / Self.blockSize))
+        scales = AlignedBuffer(count: Self.wholeRowGroups(rows) * (columns / Self.blockSize))
+        offsets = AlignedBuffer(count: Self.wholeRowGroups(rows) * (columns / Self.blockSize))
         mg_q8_quantize_weights(weights, Int64(rows), Int64(columns), values.pointer, scales.pointer, offsets.pointer)
     }
 
