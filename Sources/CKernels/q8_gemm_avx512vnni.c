@@ -7,8 +7,9 @@
 #define T512 __attribute__((target("avx512f,avx512bw,avx512vnni")))
 #define INLINE512 static inline __attribute__((always_inline)) T512
 
-// One block of an NR × MR tile. The tile's weight rows lie in one 8-row group, so row r's scale of block b is at
-// w.scales[b · MG_Q8_ROW_GROUP + r] (w.scales points at the tile's first row, block 0; CKernels.h).
+// One block of an NR × MR tile. The tile's weight rows lie in one 8-row group, so row r's values of block b start at
+// w.q + (b · MG_Q8_ROW_GROUP + r) · 32 and its scale is at w.scales[b · MG_Q8_ROW_GROUP + r] (w.q and w.scales point
+// at the tile's first row, block 0; CKernels.h).
 INLINE512 void step512(const int NR, const int MR, mg_q8_weights w, mg_q8_activations x, int64_t blocks, int64_t b,
                        __m512 acc[4][2]) {
     const int64_t cols = blocks * MG_Q8_BLOCK;
@@ -19,9 +20,9 @@ INLINE512 void step512(const int NR, const int MR, mg_q8_weights w, mg_q8_activa
         dx[i] = _mm512_set1_ps(x.scales[i * blocks + b]);
     }
     for (int r = 0; r < NR; r++) {
-        const int8_t *wb = w.q + r * cols + b * MG_Q8_BLOCK;
-        // Same software prefetch as the ymm levels (see q8_gemm_ymm.inc): the next 4-row group, one line per step.
-        _mm_prefetch((const char *)(wb + 4 * cols), _MM_HINT_T0);
+        const int8_t *wb = w.q + (b * MG_Q8_ROW_GROUP + r) * MG_Q8_BLOCK;
+        // Same software prefetch as the ymm levels (see q8_gemm_ymm.inc): the same rows of the next 8-row group.
+        _mm_prefetch((const char *)(wb + MG_Q8_ROW_GROUP * cols), _MM_HINT_T0);
         const __m512i wv = _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)wb));
         const __m512 dw = _mm512_set1_ps(w.scales[b * MG_Q8_ROW_GROUP + r]);
         for (int i = 0; i < MR; i++) {
@@ -66,7 +67,7 @@ T512 void mg_q8_gemm_avx512vnni(mg_q8_weights w, mg_q8_activations x, int64_t bl
     (void)scratch;
     const int64_t cols = blocks * MG_Q8_BLOCK;
 #define TILE512(NR, MR)                                                                                         \
-    tile512(NR, MR, (mg_q8_weights){w.q + j * cols, w.scales + mg_q8_param_index(j, 0, blocks),             \
+    tile512(NR, MR, (mg_q8_weights){w.q + mg_q8_value_offset(j, 0, blocks), w.scales + mg_q8_param_index(j, 0, blocks), \
                                     w.offsets + mg_q8_param_index(j, 0, blocks)},                              \
             (mg_q8_activations){x.q + i * cols, x.scales + i * blocks, x.sums + i * blocks}, blocks, y + i * ldy + j, \
             ldy)

@@ -13,7 +13,7 @@ void mg_q8_gemm_scalar(mg_q8_weights w, mg_q8_activations x, int64_t blocks, int
         for (int64_t j = 0; j < wrows; j++) {
             float acc = 0;
             for (int64_t b = 0; b < blocks; b++) {
-                const int8_t *wb = w.q + j * cols + b * MG_Q8_BLOCK;
+                const int8_t *wb = w.q + mg_q8_value_offset(j, b, blocks);
                 const int16_t *xb = x.q + i * cols + b * MG_Q8_BLOCK;
                 int32_t dot = 0;
                 for (int k = 0; k < MG_Q8_BLOCK; k++) dot += (int32_t)wb[k] * (int32_t)xb[k];

@@ -111,7 +111,7 @@ void mg_q8_quantize_weights(const float *w, int64_t rows, int64_t cols, int8_t *
     const int64_t blocks = cols / MG_Q8_BLOCK;
     for (int64_t r = 0; r < rows; r++)
         for (int64_t b = 0; b < blocks; b++)
-            quantize_weight_block(w + r * cols + b * MG_Q8_BLOCK, q + r * cols + b * MG_Q8_BLOCK,
+            quantize_weight_block(w + r * cols + b * MG_Q8_BLOCK, q + mg_q8_value_offset(r, b, blocks),
                                   scales + mg_q8_param_index(r, b, blocks), offsets + mg_q8_param_index(r, b, blocks));
 }
 

@@ -42,7 +42,6 @@ struct KernelProblem {
         self.activations = activations
         var exact = [Double](repeating: 0, count: c.xrows * c.wrows)
         var magnitude = exact
-        let wq = weights.values.pointer
         let xq = activations.values.pointer, xs = activations.scales.pointer, xsum = activations.sums.pointer
         for i in 0..<c.xrows {
             for j in 0..<c.wrows {
@@ -50,7 +49,7 @@ struct KernelProblem {
                 for b in 0..<c.blocks {
                     var dot = 0, absDot = 0
                     for k in (b * 32)..<(b * 32 + 32) {
-                        let p = Int(wq[j * cols + k]) * Int(xq[i * cols + k])
+                        let p = Int(weights.value(row: j, column: k)) * Int(xq[i * cols + k])
                         dot += p
                         absDot += abs(p)
                     }

@@ -36,7 +36,7 @@ let mergeDeltaGainTolerance = 0.05
                 let lo = block.map { x[$0] }.min()!, hi = block.map { x[$0] }.max()!
                 #expect(abs(scale - (hi - lo) / 253) <= (hi - lo) * 1e-6, "row \(r) block \(b): scale \(scale) for range \(hi - lo)")
                 for k in block {
-                    #expect((-127...127).contains(Int(m.values[k])))
+                    #expect((-127...127).contains(Int(m.value(row: r, column: k - r * columns))))
                     let error = abs(back[k] - x[k])
                     #expect(error <= quantizationErrorInSteps * scale, "row \(r) col \(k): error \(error), step \(scale)")
                 }

@@ -43,7 +43,7 @@ void mg_q8_quantize_weights(const float *w, int64_t rows, int64_t cols, int8_t *
 /// instruction count as int8 · int8 ones on AVX2 (vpmaddwd instead of vpmaddubsw + vpmaddwd).
 void mg_q8_quantize_activations(const float *x, int64_t rows, int64_t cols, int16_t *q, float *scales, float *sums);
 
-/// Rows per group of the weights' scale and offset tables (see mg_q8_weights).
+/// Rows per group of the weights' values and of their scale and offset tables (see mg_q8_weights).
 #define MG_Q8_ROW_GROUP 8
 
 /// Where row `row`'s value for block `block` sits in a weight scale or offset table with `blocks` blocks per row:
@@ -55,7 +55,17 @@ static inline int64_t mg_q8_param_index(int64_t row, int64_t block, int64_t bloc
     return (row / MG_Q8_ROW_GROUP) * MG_Q8_ROW_GROUP * blocks + block * MG_Q8_ROW_GROUP + row % MG_Q8_ROW_GROUP;
 }
 
-/// Quantized weights: q (rows, blocks·32) row-major; scales and offsets at mg_q8_param_index(row, block, blocks).
+/// Where row `row`'s 32 values of block `block` start in a weight value array: the same grouping as the tables, so
+/// a group's block b is 8 · 32 contiguous bytes (row 0's block, row 1's, …) and a whole matrix is one sequential
+/// stream. With rows kept apart, the decode kernels read 8 streams at a time and one core streamed ~12 GB/s from
+/// DRAM against ~19 GB/s for the grouped layout (single-core harness, AMD EPYC Zen 3; BENCHMARKS.md). Values hold
+/// whole groups too (padding rows zero), so a view starting at group boundary `first` starts at first · blocks · 32.
+static inline int64_t mg_q8_value_offset(int64_t row, int64_t block, int64_t blocks) {
+    return mg_q8_param_index(row, block, blocks) * MG_Q8_BLOCK;
+}
+
+/// Quantized weights: row `row`'s block `block` of values at q + mg_q8_value_offset(row, block, blocks), its scale
+/// and offset at mg_q8_param_index(row, block, blocks).
 /// A view of rows [first, …) must start at a multiple of MG_Q8_ROW_GROUP.
 typedef struct {
     const int8_t *q;
