@@ -1,6 +1,6 @@
 // The C decode-attention kernels against the Swift reference the first one replaced (F32.dot, softmax, axpy per
-// position): the baseline kernel bit-identical, the AVX2 one (vectorized softmax) within a few ulp, on every head size
-// and length, for f32 and f16 caches.
+// position): the baseline kernel bit-identical, the AVX2 one (vectorized softmax, FMAs) within a few ulp, on every
+// head size and length, for f32 and f16 caches.
 import Testing
 @testable import Quant
 
@@ -30,9 +30,10 @@ import Testing
     }
 
     /// The baseline kernel must equal the reference bit for bit (on the f16 cache widened to f32: widening is exact).
-    /// The AVX2 kernel keeps the reference's dot products and sums but takes the softmax with a ~2-ulp polynomial exp
-    /// eight positions at a time, so it may differ in the last bits of each weight: measured up to 1.5e-5 (head 40,
-    /// 300 positions) on outputs of scale 1; 5e-5 leaves room, and a wrong position or head is off by ~1e-2 and more.
+    /// The AVX2 kernel takes the softmax with a ~2-ulp polynomial exp eight positions at a time and its dot products
+    /// and weighted sums with fused multiply-adds (one rounding where the reference has two), so it differs in the last
+    /// bits: measured up to 3.8e-5 (head 40, 300 positions, 3 heads; 1.5e-5 before the FMAs) on outputs of scale 1;
+    /// 1e-4 leaves room, and a wrong position or head is off by ~1e-2 and more.
     func check(headDim: Int, positions: Int, heads: Int, f16: Bool, avx2: Bool) {
         var random = SeededRandom(seed: UInt64(headDim * 1000 + positions * 10 + heads))
         let stride = headDim * 3 + 5
@@ -81,7 +82,7 @@ import Testing
         let label = "head \(headDim), \(positions) positions, \(heads) heads, \(f16 ? "f16" : "f32") cache, \(avx2 ? "avx2" : "baseline") kernel"
         if avx2 {
             let worst = zip(expected, got).map { abs($0 - $1) }.max() ?? .infinity
-            #expect(worst <= 5e-5, "\(label): off by \(worst)")
+            #expect(worst <= 1e-4, "\(label): off by \(worst)")
         } else {
             #expect(expected.map(\.bitPattern) == got.map(\.bitPattern), "\(label)")
         }

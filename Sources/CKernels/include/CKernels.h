@@ -107,8 +107,8 @@ void mg_q8_gemm_avx512vnni(mg_q8_weights w, mg_q8_activations x, int64_t blocks,
 /// `positions` cached key and value rows (row i at keys/values + i·stride elements; f16 elements when kv_f16, else
 /// f32): scores_g = softmax(q_g·kᵢ · scale) into scores + g·positions, out_g = Σ scores_gᵢ·vᵢ into out + g·head_dim.
 /// The baseline kernel is bit-identical per head to the Swift reference (F32.dot / softmax / axpy) on the cache
-/// widened to f32; the avx2 twin (needs MG_CPU_AVX2 and MG_CPU_F16C) reads each cached row once for all heads and
-/// differs from it in the last bits of the softmax only (a vectorized exp).
+/// widened to f32; the avx2 twin (needs MG_CPU_AVX2, which includes FMA, and MG_CPU_F16C) reads each cached row
+/// once for up to three heads and differs from it in the last bits (fused multiply-adds, a vectorized exp).
 void mg_attention_decode_heads(const float *q, int64_t heads, const void *keys, const void *values, int32_t kv_f16,
                                int64_t positions, int64_t stride, int64_t head_dim, float scale, float *scores,
                                float *out);

@@ -1,5 +1,5 @@
 // Decode attention for the query heads that share one key/value head, through the C kernels: the baseline one is
-// bit-identical to the Swift reference path, the AVX2 one differs in the last bits of its vectorized softmax.
+// bit-identical to the Swift reference path, the AVX2 one differs in the last bits (vectorized softmax, FMAs).
 import CKernels
 
 public enum DecodeAttention {
