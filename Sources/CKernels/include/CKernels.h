@@ -116,6 +116,10 @@ void mg_attention_decode_heads_avx2(const float *q, int64_t heads, const void *k
                                     int32_t kv_f16, int64_t positions, int64_t stride, int64_t head_dim, float scale,
                                     float *scores, float *out);
 
+/// gate[i] = gate[i] / (1 + exp(-gate[i])) · up[i] for i < n, as F32.swiGLU computes it, with the exponential
+/// evaluated in double and rounded to f32 (equal to expf but for rare one-ulp differences). Needs MG_CPU_AVX2.
+void mg_swiglu_avx2(float *gate, const float *up, int64_t n);
+
 /// dst[i] = f16 of src[i], rounding to nearest even (the bits of Swift's Float16(x) for every non-NaN value). Needs
 /// MG_CPU_F16C.
 void mg_f32_to_f16_f16c(const float *src, uint16_t *dst, int64_t n);
