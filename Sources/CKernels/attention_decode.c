@@ -110,7 +110,16 @@ AVX2 void mg_attention_decode_heads_avx2(const float *q, int64_t heads, const vo
                                          int32_t kv_f16, int64_t positions, int64_t stride, int64_t head_dim,
                                          float scale, float *scores, float *out) {
     if (kv_f16)
-        decode_heads_avx2_f16(q, heads, keys, values, positions, stride, head_dim, scale, scores, out);
+        decode_heads_avx2_f16(q, heads, keys, values, positions, stride, head_dim, scale, scores, out, NULL, NULL);
     else
-        decode_heads_avx2_f32(q, heads, keys, values, positions, stride, head_dim, scale, scores, out);
+        decode_heads_avx2_f32(q, heads, keys, values, positions, stride, head_dim, scale, scores, out, NULL, NULL);
+}
+
+AVX2 void mg_attention_decode_part_avx2(const float *q, int64_t heads, const void *keys, const void *values,
+                                        int32_t kv_f16, int64_t positions, int64_t stride, int64_t head_dim,
+                                        float scale, float *scores, float *out, float *maxima, float *sums) {
+    if (kv_f16)
+        decode_heads_avx2_f16(q, heads, keys, values, positions, stride, head_dim, scale, scores, out, maxima, sums);
+    else
+        decode_heads_avx2_f32(q, heads, keys, values, positions, stride, head_dim, scale, scores, out, maxima, sums);
 }

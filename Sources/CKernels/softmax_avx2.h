@@ -37,9 +37,10 @@ static inline __attribute__((always_inline)) AVX2 float lane_sum(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
-/// softmax over s[0 ..< n] in place: the maximum, exponentials and their sum eight at a time (the last partial group
-/// through expf), then one multiply by the inverse sum.
-static inline __attribute__((always_inline)) AVX2 void softmax_avx2(float *s, int64_t n) {
+/// s[i] ← exp(s[i] - max) over s[0 ..< n] in place, the maximum and the sum eight at a time (the last partial group
+/// through expf); returns the sum and stores the maximum in *max_out: softmax without its final normalization, for
+/// attention split into parts that are combined afterwards.
+static inline __attribute__((always_inline)) AVX2 float softmax_numerators_avx2(float *s, int64_t n, float *max_out) {
     int64_t p = 0;
     __m256 vmax = _mm256_set1_ps(s[0]);
     for (; p + 8 <= n; p += 8) vmax = _mm256_max_ps(vmax, _mm256_loadu_ps(s + p));
@@ -62,6 +63,15 @@ static inline __attribute__((always_inline)) AVX2 void softmax_avx2(float *s, in
         s[p] = e;
         sum += e;
     }
+    *max_out = max_value;
+    return sum;
+}
+
+/// softmax over s[0 ..< n] in place: the numerators above, then one multiply by the inverse sum.
+static inline __attribute__((always_inline)) AVX2 void softmax_avx2(float *s, int64_t n) {
+    float max_value;
+    const float sum = softmax_numerators_avx2(s, n, &max_value);
+    int64_t p;
     const __m256 inverse = _mm256_set1_ps(1 / sum);
     for (p = 0; p + 8 <= n; p += 8) _mm256_storeu_ps(s + p, _mm256_mul_ps(_mm256_loadu_ps(s + p), inverse));
     for (; p < n; p++) s[p] *= 1 / sum;

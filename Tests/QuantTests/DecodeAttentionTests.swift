@@ -87,4 +87,73 @@ import Testing
             #expect(expected.map(\.bitPattern) == got.map(\.bitPattern), "\(label)")
         }
     }
+
+    /// Attention split by position (AVX2 only): the parts' unnormalized outputs, maxima and sums combined equal the
+    /// whole attention of the reference within the same bound as the one-pass kernel, wherever the cut falls (at a
+    /// multiple of 8 or not, one position in a part, or three parts).
+    @Test(arguments: [1, 17, 64], [2, 9, 16, 300])
+    func partsCombineToTheWholeAttention(headDim: Int, positions: Int) {
+        guard DecodeAttention.usesAVX2 else { return }
+        let cutSets = [[positions / 2], [1], [positions - 1], [positions / 3, 2 * positions / 3]]
+        for heads in 1...3 {
+            for f16 in [false, true] {
+                for cuts in cutSets where cuts.allSatisfy({ $0 > 0 && $0 < positions }) {
+                    checkParts(headDim: headDim, positions: positions, heads: heads, f16: f16, cuts: cuts)
+                }
+            }
+        }
+    }
+
+    func checkParts(headDim: Int, positions: Int, heads: Int, f16: Bool, cuts: [Int]) {
+        var random = SeededRandom(seed: UInt64(headDim * 1000 + positions * 10 + heads + 7))
+        let stride = headDim
+        let q = random.floats(heads * headDim, scale: 1.5)
+        let keys = random.floats(positions * stride, scale: 1.5).map { f16ToFloat(floatToF16($0)) }
+        let values = random.floats(positions * stride, scale: 1).map { f16ToFloat(floatToF16($0)) }
+        let keyBits = keys.map(floatToF16), valueBits = values.map(floatToF16)
+        let scale = 1 / Float(headDim).squareRoot()
+        var expected = [Float](repeating: 0, count: heads * headDim)
+        q.withUnsafeBufferPointer { q in
+            keys.withUnsafeBufferPointer { k in
+                values.withUnsafeBufferPointer { v in
+                    expected.withUnsafeMutableBufferPointer { expected in
+                        for g in 0..<heads {
+                            Self.reference(q: q.baseAddress! + g * headDim, keys: k.baseAddress!, values: v.baseAddress!,
+                                           positions: positions, stride: stride, headDim: headDim, scale: scale,
+                                           out: expected.baseAddress! + g * headDim)
+                        }
+                    }
+                }
+            }
+        }
+        let bounds = zip([0] + cuts, cuts + [positions]).map { ($0, $1) }
+        let partFloats = heads * (headDim + 2)
+        let parts = AlignedBuffer<Float>(count: bounds.count * partFloats)
+        let scores = AlignedBuffer<Float>(count: heads * positions)
+        for (c, (start, end)) in bounds.enumerated() {
+            let block = parts.pointer + c * partFloats
+            let run = { (k: UnsafeRawPointer, v: UnsafeRawPointer, bytes: Int) in
+                DecodeAttention.part(heads, query: q, keys: k + start * stride * bytes, values: v + start * stride * bytes,
+                                     f16: f16, positions: end - start, stride: stride, headDim: headDim, scale: scale,
+                                     scores: scores.pointer, into: block, maxima: block + heads * headDim,
+                                     sums: block + heads * headDim + heads)
+            }
+            if f16 {
+                keyBits.withUnsafeBytes { k in valueBits.withUnsafeBytes { v in run(k.baseAddress!, v.baseAddress!, 2) } }
+            } else {
+                keys.withUnsafeBytes { k in values.withUnsafeBytes { v in run(k.baseAddress!, v.baseAddress!, 4) } }
+            }
+        }
+        var got = [Float](repeating: .nan, count: heads * headDim)
+        got.withUnsafeMutableBufferPointer { got in
+            for g in 0..<heads {
+                DecodeAttention.combineParts(bounds.count, outs: { UnsafePointer(parts.pointer + $0 * partFloats + g * headDim) },
+                                             maxima: { parts.pointer[$0 * partFloats + heads * headDim + g] },
+                                             sums: { parts.pointer[$0 * partFloats + heads * headDim + heads + g] },
+                                             headDim: headDim, into: got.baseAddress! + g * headDim)
+            }
+        }
+        let worst = zip(expected, got).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(worst <= 1e-4, "head \(headDim), \(positions) positions cut at \(cuts), \(heads) heads, \(f16 ? "f16" : "f32"): off by \(worst)")
+    }
 }

@@ -116,6 +116,14 @@ void mg_attention_decode_heads_avx2(const float *q, int64_t heads, const void *k
                                     int32_t kv_f16, int64_t positions, int64_t stride, int64_t head_dim, float scale,
                                     float *scores, float *out);
 
+/// One part of a decode attention split by position, for the heads above over `positions` rows (the part's): scores
+/// and m_g = max_i s_gi into maxima[g], sums[g] = Σ_i exp(s_gi - m_g), and out_g = Σ_i exp(s_gi - m_g)·vᵢ (not
+/// divided by the sum). Parts combine as out = Σ_c out_c·exp(m_c - M) / Σ_c sums_c·exp(m_c - M), M = max_c m_c.
+/// Same requirements and arithmetic as mg_attention_decode_heads_avx2 but for the division.
+void mg_attention_decode_part_avx2(const float *q, int64_t heads, const void *keys, const void *values,
+                                   int32_t kv_f16, int64_t positions, int64_t stride, int64_t head_dim, float scale,
+                                   float *scores, float *out, float *maxima, float *sums);
+
 /// gate[i] = gate[i] / (1 + exp(-gate[i])) · up[i] for i < n, as F32.swiGLU computes it, with the exponential
 /// evaluated in double and rounded to f32 (equal to expf but for rare one-ulp differences). Needs MG_CPU_AVX2.
 void mg_swiglu_avx2(float *gate, const float *up, int64_t n);

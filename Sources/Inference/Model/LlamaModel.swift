@@ -228,9 +228,11 @@ public final class LlamaModel: Sendable {
         }
     }
 
-    /// Attention of every decode row (one query at the end of its own sequence) through the pool, in tasks of
-    /// (row, range of heads). A head's numbers do not depend on the split (the kernel runs each head's operations in
-    /// one fixed order whatever heads share its call), so splitting changes only which core does it.
+    /// Attention of every decode row (one query at the end of its own sequence) through the pool: on AVX2 machines
+    /// in tasks of (row, key/value head, half of the positions) whose parts are then combined, otherwise in tasks of
+    /// (row, range of heads). A head's numbers depend on neither the thread count nor the other rows (the halves are
+    /// cut by position count alone, and the kernel runs each head's operations in one fixed order whatever heads share
+    /// its call), so the split changes only which core does the work.
     private func decodeAttention(rows: Int, state s: RunState) {
         let c = config
         var work = 0
@@ -239,16 +241,17 @@ public final class LlamaModel: Sendable {
         var job = DecodeAttentionJob(rows: UnsafePointer(s.decodeRows.pointer), rowCount: rows, heads: c.headCount,
                                      group: c.headCount / c.kvHeadCount, headDim: c.headDim,
                                      scale: 1 / Float(c.headDim).squareRoot(),
-                                     threads: serial ? 1 : ThreadPool.shared.threadCount)
-        let tasks = rows * job.splits
+                                     threads: serial ? 1 : ThreadPool.shared.threadCount,
+                                     partials: DecodeAttention.usesAVX2 ? s.attentionPartials.pointer : nil)
         if serial {
-            for t in 0..<tasks { job.run(task: t) }
-            return
-        }
-        withUnsafePointer(to: &job) { context in
-            ThreadPool.shared.parallelFor(tasks: tasks, context: UnsafeRawPointer(context)) { context, t in
-                context.assumingMemoryBound(to: DecodeAttentionJob.self).pointee.run(task: t)
+            for t in 0..<job.taskCount { job.run(task: t) }
+        } else {
+            withUnsafePointer(to: &job) { context in
+                ThreadPool.shared.parallelFor(tasks: context.pointee.taskCount, context: UnsafeRawPointer(context)) { context, t in
+                    context.assumingMemoryBound(to: DecodeAttentionJob.self).pointee.run(task: t)
+                }
             }
         }
+        job.combine()
     }
 }

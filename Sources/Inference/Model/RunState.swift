@@ -19,6 +19,7 @@ public final class RunState: @unchecked Sendable {
     public let logits: AlignedBuffer<Float> // (batch, vocab); only the first row is filled unless all positions are asked for
     let firstRows: AlignedBuffer<Int>  // (batch) where each run's rows start in this step
     let decodeRows: AlignedBuffer<DecodeAttentionRow> // (batch) the step's single-row runs, for pooled attention
+    let attentionPartials: AlignedBuffer<Float> // the decode rows' attention parts (DecodeAttentionJob)
     /// Int8 activations of the fused products: the normed input, and the gated hidden state for down_proj.
     let quantizedInput = Int8Activations()
     let quantizedHidden = Int8Activations()
@@ -40,5 +41,7 @@ public final class RunState: @unchecked Sendable {
         logits = AlignedBuffer(count: maxBatch * c.vocabSize)
         firstRows = AlignedBuffer(count: maxBatch)
         decodeRows = AlignedBuffer(count: maxBatch)
+        attentionPartials = AlignedBuffer(count: DecodeAttentionJob.partialsCount(rows: maxBatch, heads: c.headCount,
+                                                                                  headDim: c.headDim))
     }
 }
