@@ -27,7 +27,8 @@ extension Int8MatMul {
         let totalRows = first.weights.rows + second.weights.rows + (parts == 3 ? third.weights.rows : 0)
         let threads = a.rows * totalRows * a.columns < minParallelWork ? 1 : pool.threadCount
         // Chunks sized from the total, so a small matrix (k, v) is not cut into as many tasks as a big one.
-        let perTask = (totalRows + threads * 4 - 1) / (threads * 4)
+        let tasks = threads * tasksPerThread(rows: a.rows)
+        let perTask = (totalRows + tasks - 1) / tasks
         let chunk = threads == 1 ? totalRows : max(16, Int8Matrix.wholeRowGroups(perTask))
         func job(_ p: Int8Product) -> GemmJob {
             precondition(a.columns == p.weights.columns, "activation width \(a.columns) does not match the weights' \(p.weights.columns)")
@@ -58,7 +59,8 @@ extension Int8MatMul {
         hidden.reshape(rows: a.rows, columns: width)
         let threads = 2 * a.rows * width * a.columns < minParallelWork ? 1 : pool.threadCount
         let blocks = width / Int8Matrix.blockSize
-        let chunk = threads == 1 ? width : max(1, (blocks + threads * 4 - 1) / (threads * 4)) * Int8Matrix.blockSize
+        let tasks = threads * tasksPerThread(rows: a.rows)
+        let chunk = threads == 1 ? width : max(1, (blocks + tasks - 1) / tasks) * Int8Matrix.blockSize
         let activations = a.kernelView
         func job(_ p: Int8Product) -> GemmJob {
             precondition(a.columns == p.weights.columns, "activation width \(a.columns) does not match the weights' \(p.weights.columns)")
