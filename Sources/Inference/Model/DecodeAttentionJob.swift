@@ -20,8 +20,9 @@ struct DecodeAttentionJob {
     /// Parts a row's positions are split into on AVX2 machines (`partBounds`), whatever the thread and row counts,
     /// so a row's numbers never depend on them. Why split: SmolLM2 has 3 key/value heads of 3 query heads each, and
     /// split by heads one thread took 4 query heads and the other 5, the middle key/value head read by both; split
-    /// by (key/value head, half) each thread takes 3 equal tasks and every cached row is read once (AMD EPYC, decode
-    /// at 512-640 positions: see BENCHMARKS.md).
+    /// by (key/value head, half) each thread takes 3 equal tasks and every cached row is read once. Decode steps
+    /// alternated between the two in one run (AMD EPYC): 1.00-1.02× at 512-768 positions, 1.03-1.05× at 1500-1756,
+    /// where attention is a larger share of a step.
     static let parts = 2
 
     let rows: UnsafePointer<DecodeAttentionRow>
@@ -99,10 +100,11 @@ struct DecodeAttentionJob {
             for kvHead in 0..<kvHeads {
                 let first = partials + (r * kvHeads + kvHead) * Self.parts * partFloats
                 for g in 0..<group {
-                    DecodeAttention.combineParts(nonEmpty, outs: { UnsafePointer(first + $0 * partFloats + g * headDim) },
-                                                 maxima: { first[$0 * partFloats + group * headDim + g] },
-                                                 sums: { first[$0 * partFloats + group * headDim + group + g] },
-                                                 headDim: headDim, into: row.out + (kvHead * group + g) * headDim)
+                    DecodeAttention.combineParts(
+                        nonEmpty, outs: { UnsafePointer(first + $0 * partFloats + g * headDim) },
+                        maxima: { first[$0 * partFloats + group * headDim + g] },
+                        sums: { first[$0 * partFloats + group * headDim + group + g] },
+                        headDim: headDim, into: row.out + (kvHead * group + g) * headDim)
                 }
             }
         }
