@@ -128,7 +128,8 @@ def main():
     print(f"decode tokens/s:  mergeguard {med(ours, 1):.1f}, llama.cpp {med(theirs, 1):.1f}, "
           f"ratio {med(ours, 1) / med(theirs, 1):.2f}")
     print(f"mergeguard decode at {100 * statistics.median(shares):.0f}% of the roofline (median of each run against "
-          f"the bandwidth measured just before it: {', '.join(f'{100 * s:.0f}%' for s in shares)})")
+          f"the bandwidth measured just before it: {', '.join(f'{100 * s:.0f}%' for s in shares)}); "
+          f"median decode against median bandwidth: {100 * med(ours, 1) / roofline:.0f}%")
 
 
 if __name__ == "__main__":
