@@ -7,9 +7,9 @@
 #define T512 __attribute__((target("avx512f,avx512bw,avx512vnni")))
 #define INLINE512 static inline __attribute__((always_inline)) T512
 
-// One block of an NR × MR tile. The tile's weight rows lie in one 8-row group, so row r's values of block b start at
-// w.q + (b · MG_Q8_ROW_GROUP + r) · 32 and its scale is at w.scales[b · MG_Q8_ROW_GROUP + r] (w.q and w.scales point
-// at the tile's first row, block 0; CKernels.h).
+// One block of an NR × MR tile. The tile's weight rows lie in one 8-row group, so from the tile's first row (w.q,
+// w.scales: its block 0) row r's values of block b are at mg_q8_value_offset(r, b, blocks) and its scale at
+// b · MG_Q8_ROW_GROUP + r (CKernels.h).
 INLINE512 void step512(const int NR, const int MR, mg_q8_weights w, mg_q8_activations x, int64_t blocks, int64_t b,
                        __m512 acc[4][2]) {
     const int64_t cols = blocks * MG_Q8_BLOCK;
@@ -20,9 +20,9 @@ INLINE512 void step512(const int NR, const int MR, mg_q8_weights w, mg_q8_activa
         dx[i] = _mm512_set1_ps(x.scales[i * blocks + b]);
     }
     for (int r = 0; r < NR; r++) {
-        const int8_t *wb = w.q + (b * MG_Q8_ROW_GROUP + r) * MG_Q8_BLOCK;
+        const int8_t *wb = w.q + mg_q8_value_offset(r, b, blocks);
         // Same software prefetch as the ymm levels (see q8_gemm_ymm.inc): the same rows of the next 8-row group.
-        _mm_prefetch((const char *)(wb + MG_Q8_ROW_GROUP * cols), _MM_HINT_T0);
+        _mm_prefetch((const char *)(w.q + mg_q8_value_offset(MG_Q8_ROW_GROUP + r, b, blocks)), _MM_HINT_T0);
         const __m512i wv = _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)wb));
         const __m512 dw = _mm512_set1_ps(w.scales[b * MG_Q8_ROW_GROUP + r]);
         for (int i = 0; i < MR; i++) {
