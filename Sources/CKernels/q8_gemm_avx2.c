@@ -8,7 +8,7 @@
 
 // The interleaved activation groups of one panel; the AVX-VNNI level includes the same code, so one size serves both.
 int64_t mg_q8_gemm_scratch(int64_t blocks, int64_t xrows) {
-    if (xrows < q8_lane_min_rows) return 0;
+    if (xrows < MG_Q8_LANE_MIN_ROWS) return 0;
     const int64_t groups = (xrows + 7) / 8 < q8_panel_groups ? (xrows + 7) / 8 : q8_panel_groups;
     return groups * q8_lanes_bytes(blocks) / (int64_t)sizeof(float);
 }

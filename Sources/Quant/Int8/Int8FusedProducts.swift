@@ -27,9 +27,7 @@ extension Int8MatMul {
         let totalRows = first.weights.rows + second.weights.rows + (parts == 3 ? third.weights.rows : 0)
         let threads = a.rows * totalRows * a.columns < minParallelWork ? 1 : pool.threadCount
         // Chunks sized from the total, so a small matrix (k, v) is not cut into as many tasks as a big one.
-        let tasks = threads * tasksPerThread(rows: a.rows)
-        let perTask = (totalRows + tasks - 1) / tasks
-        let chunk = threads == 1 ? totalRows : max(16, Int8Matrix.wholeRowGroups(perTask))
+        let chunk = threads == 1 ? totalRows : taskRows(outputRows: totalRows, activationRows: a.rows, threads: threads)
         func job(_ p: Int8Product) -> GemmJob {
             precondition(a.columns == p.weights.columns, "activation width \(a.columns) does not match the weights' \(p.weights.columns)")
             return GemmJob(gemm: kernel.function, weights: p.weights, activations: activations, xrows: a.rows,

@@ -5,12 +5,19 @@ public enum Int8MatMul {
     /// Below this many multiply-adds a product runs on the calling thread: waking the pool costs more than it saves.
     public static let minParallelWork = 1 << 16
 
-    /// Pool tasks per thread for a product of `rows` activation rows. One to four rows (single-stream decode) stream
-    /// the weights from memory, and a task streams fastest as one long run over its part (the kernel's prefetch
-    /// restarts cold at every task): one task per thread made decode steps 1.05-1.07× faster than four (AMD EPYC,
-    /// steps alternated within one run; two per thread 1.03-1.05×). Five or more rows are compute-bound, and about
-    /// four tasks per thread let the shared counter even out threads that run at different speeds.
-    static func tasksPerThread(rows: Int) -> Int { rows < 5 ? 1 : 4 }
+    /// Pool tasks per thread for a product of `rows` activation rows. Below MG_Q8_LANE_MIN_ROWS (single-stream
+    /// decode) the kernel streams the weights from memory, and a task streams fastest as one long run over its part
+    /// (the kernel's prefetch restarts cold at every task): one task per thread made decode steps 1.05-1.07× faster
+    /// than four (AMD EPYC, steps alternated within one run; two per thread 1.03-1.05×). From there on the product is
+    /// compute-bound, and about four tasks per thread let the shared counter even out threads of different speeds.
+    static func tasksPerThread(rows: Int) -> Int { rows < Int(MG_Q8_LANE_MIN_ROWS) ? 1 : 4 }
+
+    /// Output rows per task when `outputRows` rows are split over `threads` threads for `activationRows` rows: whole
+    /// 8-row groups (a kernel view starts at one), at least 16.
+    static func taskRows(outputRows: Int, activationRows: Int, threads: Int) -> Int {
+        let tasks = threads * tasksPerThread(rows: activationRows)
+        return max(16, Int8Matrix.wholeRowGroups((outputRows + tasks - 1) / tasks))
+    }
 
     /// y[rows, w.rows] = x[rows, w.columns] · Wᵀ, quantizing x per 32-value block into this thread's scratch.
     public static func multiply(_ x: UnsafePointer<Float>, rows: Int, weights w: Int8Matrix,
@@ -32,9 +39,7 @@ public enum Int8MatMul {
             job.run(task: 0)
             return
         }
-        // Chunks stay multiples of the weights' 8-row groups (a kernel view starts at one).
-        let wanted = threads * tasksPerThread(rows: a.rows)
-        job.chunk = max(16, Int8Matrix.wholeRowGroups((w.rows + wanted - 1) / wanted))
+        job.chunk = taskRows(outputRows: w.rows, activationRows: a.rows, threads: threads)
         let tasks = (w.rows + job.chunk - 1) / job.chunk
         withUnsafePointer(to: job) { context in
             pool.parallelFor(tasks: tasks, context: UnsafeRawPointer(context)) { context, t in
